@@ -1,0 +1,74 @@
+"""The registry of activity kinds (welcome page, lessons, peer review, coaching, ...).
+
+The LTI layer only knows this interface; each kind lives in its own package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Flask
+
+if TYPE_CHECKING:
+    from ..models import Activity, LaunchSession
+
+
+class ActivityFormError(ValueError):
+    """The placement form was filled in wrongly; the message is shown to the instructor."""
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    """What a kind makes of the deep-linking picker form."""
+
+    title: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    # Set for graded placements: the deep-linking response then declares a lineItem.
+    score_maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class ActivityKind:
+    key: str
+    title: Callable[[], str]
+    description: Callable[[], str]
+    # Renders the page a launch of this activity lands on.
+    render: Callable[[Activity, LaunchSession], Any]
+    # Turns the picker form (fields prefixed "<key>-") into an ActivitySpec.
+    spec_from_form: Callable[[Mapping[str, str], LaunchSession], ActivitySpec]
+    # Optional Jinja template with the kind's own fields in the deep-linking picker.
+    picker_template: str | None = None
+    blueprint: Blueprint | None = None
+    # Kinds offered only to some launches (e.g. a library that is empty) can say no.
+    available: Callable[[LaunchSession], bool] = lambda launch: True
+
+
+KINDS: dict[str, ActivityKind] = {}
+
+# Built-in kinds, imported at app start so each can register itself.
+BUILTIN_KIND_MODULES = ["lti_tool.welcome"]
+
+
+def register(kind: ActivityKind) -> ActivityKind:
+    if kind.key in KINDS and KINDS[kind.key] is not kind:
+        raise ValueError(f"activity kind {kind.key!r} is registered twice")
+    KINDS[kind.key] = kind
+    return kind
+
+
+def get(key: str) -> ActivityKind | None:
+    return KINDS.get(key)
+
+
+def init_app(app: Flask) -> None:
+    for module in BUILTIN_KIND_MODULES:
+        importlib.import_module(module)
+    from .views import bp
+
+    app.register_blueprint(bp)
+    for kind in KINDS.values():
+        if kind.blueprint is not None and kind.blueprint.name not in app.blueprints:
+            app.register_blueprint(kind.blueprint)

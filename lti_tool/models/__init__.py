@@ -1,0 +1,22 @@
+"""SQLAlchemy models, one module per aggregate; import them from here."""
+
+from .activity import Activity, ResourceLink
+from .keys import ToolKey
+from .launch import LaunchSession, OidcState
+from .people import Context, Membership, User
+from .platform import Deployment, Platform
+from .registration import RegistrationInvite
+
+__all__ = [
+    "Activity",
+    "Context",
+    "Deployment",
+    "LaunchSession",
+    "Membership",
+    "OidcState",
+    "Platform",
+    "RegistrationInvite",
+    "ResourceLink",
+    "ToolKey",
+    "User",
+]

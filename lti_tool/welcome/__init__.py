@@ -1,0 +1,1 @@
+"""The 'welcome / about this course' activity kind (the simplest real kind)."""
