@@ -43,6 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .lti.views import bp as lti_bp
 
+    from .lti.registration_views import bp as registration_bp
+
     app.register_blueprint(lti_bp)
+    app.register_blueprint(registration_bp)
     registry.init_app(app)
     return app

@@ -146,3 +146,37 @@ def tool_server(app, tool_port) -> Iterator[LiveServer]:
     server = LiveServer(app, "127.0.0.1", tool_port).start()
     yield server
     server.stop()
+
+
+# --- The dev LMS: a real LTI 1.3 platform on another site (localhost vs 127.0.0.1) ---
+
+
+@pytest.fixture
+def devlms_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def devlms_config(tmp_path, devlms_port) -> dict:
+    """Override in a test module to switch Platform Storage on, etc."""
+    return {
+        "ISSUER": f"http://localhost:{devlms_port}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'devlms.sqlite'}",
+        "SECRET_KEY": "devlms-test-secret",
+        "PLATFORM_STORAGE": False,
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def devlms_app(devlms_config):
+    from lti_tool.devlms import create_devlms_app
+
+    return create_devlms_app(devlms_config)
+
+
+@pytest.fixture
+def devlms_server(devlms_app, devlms_port) -> Iterator[LiveServer]:
+    server = LiveServer(devlms_app, "127.0.0.1", devlms_port, public_host="localhost").start()
+    yield server
+    server.stop()
