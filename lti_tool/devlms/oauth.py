@@ -1,0 +1,206 @@
+"""OAuth2 client-credentials for the dev LMS: verify a tool's RFC 7523 client assertion.
+
+Pure logic (no Flask, no database): the token endpoint in `api.py` supplies the look-ups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from jwt.algorithms import RSAAlgorithm
+
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ACCESS_TOKEN_SECONDS = 3600
+# An assertion is a one-shot credential: an old iat means a captured, replayed request.
+ASSERTION_MAX_AGE_SECONDS = 300
+CLOCK_LEEWAY_SECONDS = 5
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SUPPORTED_SCOPES = frozenset(
+    {SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE, SCOPE_NRPS}
+)
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error: `error` code, human `description`, HTTP `status`."""
+
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What the token endpoint needs to know about a registered tool."""
+
+    client_id: str
+    jwks_url: str
+    granted_scopes: frozenset[str]
+
+
+def parse_scopes(value: str | None) -> list[str]:
+    """Split an RFC 6749 scope string; order kept, duplicates dropped."""
+    seen: dict[str, None] = {}
+    for part in (value or "").split():
+        seen.setdefault(part, None)
+    return list(seen)
+
+
+def check_scopes(requested: list[str], granted: frozenset[str] | set[str]) -> None:
+    """Raise `invalid_scope` unless every requested scope was granted to the tool."""
+    if not requested:
+        raise OAuthError("invalid_scope", "scope is required (space-separated scope URIs)")
+    excess = [s for s in requested if s not in granted]
+    if excess:
+        raise OAuthError(
+            "invalid_scope", f"scope not granted to this tool: {' '.join(excess)}", 400
+        )
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as SHA-256 hashes so a database dump grants nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_access_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class JWKSCache:
+    """Public keys per JWKS URL, fetched over HTTP; refetched once when a kid is unknown.
+
+    A refetch is rate-limited per URL (`min_refetch_seconds`) so a stream of assertions
+    with random kids cannot make the platform hammer the tool's JWKS endpoint.
+    """
+
+    def __init__(self, min_refetch_seconds: float = 1.0, timeout: float = 5.0):
+        self.min_refetch_seconds = min_refetch_seconds
+        self.timeout = timeout
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._fetched_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.fetch_count = 0
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        try:
+            response = requests.get(url, timeout=self.timeout)
+            response.raise_for_status()
+            document = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise OAuthError(
+                "invalid_client", f"could not fetch the tool's JWKS at {url}: {exc}", 401
+            ) from exc
+        keys: dict[str, Any] = {}
+        for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+            if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or "kid" not in jwk:
+                continue  # Other key types cannot verify RS256; skip rather than fail the set.
+            try:
+                keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
+            except (ValueError, KeyError, jwt.InvalidKeyError):
+                continue
+        self.fetch_count += 1
+        return keys
+
+    def get_key(self, url: str, kid: str) -> Any:
+        """The public key for `kid` at `url`, or `invalid_client` if the tool does not publish it."""
+        with self._lock:
+            keys = self._keys.get(url)
+            if keys is not None and kid in keys:
+                return keys[kid]
+            last = self._fetched_at.get(url, 0.0)
+            if keys is None or time.monotonic() - last >= self.min_refetch_seconds:
+                keys = self._fetch(url)
+                self._keys[url] = keys
+                self._fetched_at[url] = time.monotonic()
+            if kid not in keys:
+                raise OAuthError(
+                    "invalid_client", f"kid '{kid}' is not in the tool's JWKS at {url}", 401
+                )
+            return keys[kid]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+            self._fetched_at.clear()
+
+
+def verify_client_assertion(
+    assertion: str,
+    *,
+    lookup_client: Callable[[str], ClientInfo | None],
+    audiences: list[str],
+    jwks: JWKSCache,
+    now: float | None = None,
+    max_age: int = ASSERTION_MAX_AGE_SECONDS,
+) -> tuple[ClientInfo, dict[str, Any]]:
+    """Check an RFC 7523 client assertion; return the client and the verified claims.
+
+    jti single use is NOT checked here: the caller records it atomically in its store.
+    """
+    if not assertion:
+        raise OAuthError("invalid_request", "client_assertion is required")
+    try:
+        header = jwt.get_unverified_header(assertion)
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise OAuthError("invalid_client", f"client_assertion is not a JWT: {exc}", 401) from exc
+    if header.get("alg") != "RS256":
+        raise OAuthError(
+            "invalid_client",
+            f"client_assertion must be signed with RS256, not {header.get('alg')!r}",
+            401,
+        )
+    kid = header.get("kid")
+    if not kid:
+        raise OAuthError("invalid_client", "client_assertion header has no kid", 401)
+    iss, sub = unverified.get("iss"), unverified.get("sub")
+    if not iss or iss != sub:
+        raise OAuthError(
+            "invalid_client", "client_assertion iss and sub must both be the client_id", 401
+        )
+    client = lookup_client(str(iss))
+    if client is None:
+        raise OAuthError("invalid_client", f"client_id '{iss}' is not registered", 401)
+    key = jwks.get_key(client.jwks_url, kid)
+    current = time.time() if now is None else now
+    try:
+        claims = jwt.decode(
+            assertion,
+            key,
+            algorithms=["RS256"],
+            audience=audiences,
+            issuer=client.client_id,
+            leeway=CLOCK_LEEWAY_SECONDS,
+            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+        )
+    except jwt.InvalidAudienceError as exc:
+        raise OAuthError(
+            "invalid_client", f"client_assertion aud must contain one of {audiences}", 401
+        ) from exc
+    except jwt.ExpiredSignatureError as exc:
+        raise OAuthError("invalid_client", "client_assertion has expired", 401) from exc
+    except jwt.PyJWTError as exc:
+        raise OAuthError("invalid_client", f"client_assertion rejected: {exc}", 401) from exc
+    iat = claims["iat"]
+    if not isinstance(iat, int | float) or iat < current - max_age:
+        raise OAuthError("invalid_client", f"client_assertion iat is older than {max_age} s", 401)
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise OAuthError("invalid_client", "client_assertion jti must be a non-empty string", 401)
+    return client, claims
