@@ -204,3 +204,114 @@ def verify_client_assertion(
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise OAuthError("invalid_client", "client_assertion jti must be a non-empty string", 401)
     return client, claims
+
+
+# --- LTI Dynamic Registration 1.0 (client metadata, RFC 7591 shape) ---
+
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+
+
+class RegistrationError(Exception):
+    """Client metadata the platform refuses: RFC 7591 `error`, the bad `field`, a message."""
+
+    def __init__(self, field: str, description: str, error: str = "invalid_client_metadata"):
+        super().__init__(f"{field}: {description}")
+        self.field = field
+        self.description = description
+        self.error = error
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description, "field": self.field}
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) > 8
+
+
+def _require_url(doc: dict, key: str, prefix: str = "") -> str:
+    value = doc.get(key)
+    if not _is_url(value):
+        raise RegistrationError(
+            prefix + key, f"{prefix + key} is required and must be an http(s) URL"
+        )
+    return value
+
+
+def validate_registration(payload: Any) -> list[str]:
+    """Check a tool's registration request as Moodle 4.x does; return the requested scopes.
+
+    Stricter than Moodle on grant_types (the spec requires both) so a tool that forgets
+    client_credentials finds out here, not at its first grade passback.
+    """
+    if not isinstance(payload, dict):
+        raise RegistrationError("body", "the body must be a JSON object (client metadata)")
+    application_type = payload.get("application_type")
+    if application_type is not None and application_type != "web":
+        raise RegistrationError("application_type", "application_type must be 'web'")
+    response_types = payload.get("response_types")
+    if not isinstance(response_types, list) or "id_token" not in response_types:
+        raise RegistrationError(
+            "response_types", "response_types must be an array containing 'id_token'"
+        )
+    grant_types = payload.get("grant_types")
+    if not isinstance(grant_types, list) or not {"implicit", "client_credentials"} <= set(
+        grant_types
+    ):
+        raise RegistrationError(
+            "grant_types",
+            "grant_types must be an array containing 'implicit' and 'client_credentials'",
+        )
+    if payload.get("token_endpoint_auth_method") != "private_key_jwt":
+        raise RegistrationError(
+            "token_endpoint_auth_method", "token_endpoint_auth_method must be 'private_key_jwt'"
+        )
+    redirect_uris = payload.get("redirect_uris")
+    if (
+        not isinstance(redirect_uris, list)
+        or not redirect_uris
+        or not all(_is_url(u) for u in redirect_uris)
+    ):
+        raise RegistrationError(
+            "redirect_uris",
+            "redirect_uris must be a non-empty array of http(s) URLs",
+            "invalid_redirect_uri",
+        )
+    _require_url(payload, "initiate_login_uri")
+    _require_url(payload, "jwks_uri")
+    client_name = payload.get("client_name")
+    if not isinstance(client_name, str) or not client_name.strip():
+        raise RegistrationError("client_name", "client_name is required")
+    scope = payload.get("scope", "")
+    if not isinstance(scope, str):
+        raise RegistrationError("scope", "scope must be a space-separated string")
+    config = payload.get(TOOL_CONFIGURATION)
+    if not isinstance(config, dict):
+        raise RegistrationError(TOOL_CONFIGURATION, f"the {TOOL_CONFIGURATION} object is required")
+    prefix = TOOL_CONFIGURATION + "."
+    domain = config.get("domain")
+    if not isinstance(domain, str) or not domain.strip():
+        raise RegistrationError(prefix + "domain", f"{prefix}domain is required")
+    _require_url(config, "target_link_uri", prefix)
+    messages = config.get("messages", [])
+    if not isinstance(messages, list):
+        raise RegistrationError(prefix + "messages", f"{prefix}messages must be an array")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("type") not in MESSAGE_TYPES:
+            raise RegistrationError(
+                f"{prefix}messages[{i}]",
+                f"each message needs a type, one of {', '.join(MESSAGE_TYPES)}",
+            )
+        if "target_link_uri" in message and not _is_url(message["target_link_uri"]):
+            raise RegistrationError(
+                f"{prefix}messages[{i}].target_link_uri", "target_link_uri must be an http(s) URL"
+            )
+    claims = config.get("claims", [])
+    if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+        raise RegistrationError(prefix + "claims", f"{prefix}claims must be an array of strings")
+    custom = config.get("custom_parameters", {})
+    if not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values()):
+        raise RegistrationError(
+            prefix + "custom_parameters", "custom_parameters must map names to strings"
+        )
+    return parse_scopes(scope)
