@@ -1,0 +1,42 @@
+"""Helpers for dev LMS tests: read auto-submitting forms, build the tool's auth request.
+
+Imported by test modules as `devlms_helpers` (tests/ has no __init__.py; pytest puts this folder on sys.path).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+
+_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+_ACTION = re.compile(r'<form id="autopost" method="post" action="([^"]+)">')
+
+
+def form_of(page: str) -> tuple[str, dict[str, str]]:
+    """(action, fields) of an auto-submitting form page."""
+    action = _ACTION.search(page)
+    assert action, page
+    return html.unescape(action.group(1)), {k: html.unescape(v) for k, v in _INPUT.findall(page)}
+
+
+def auth_params(login: dict[str, str], tool, **overrides: str | None) -> dict[str, str]:
+    """The tool's authentication request for a login initiation (what /lti/login would send)."""
+    params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": login["client_id"],
+        "redirect_uri": tool.launch_url,
+        "login_hint": login["login_hint"],
+        "lti_message_hint": login["lti_message_hint"],
+        "nonce": "nonce-123",
+        "state": "state-456",
+    }
+    params.update(overrides)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def auth_url(params: dict[str, str]) -> str:
+    return "/lti/auth?" + urlencode(params)
