@@ -16,7 +16,7 @@ TEMPLATES = ROOT / "templates"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import db_setup, i18n, security
+    from . import db_setup, error_pages, i18n, security
     from .activities import registry
     from .extensions import babel, db, migrate
     from .settings import load_settings
@@ -40,6 +40,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     db_setup.install_sqlite_pragmas()
     security.init_app(app)
     i18n.init_app(app)
+    error_pages.init_app(app)
+
+    from .lti.session import template_globals
+
+    app.context_processor(template_globals)
 
     from .lti.views import bp as lti_bp
 

@@ -180,3 +180,134 @@ def devlms_server(devlms_app, devlms_port) -> Iterator[LiveServer]:
     server = LiveServer(devlms_app, "127.0.0.1", devlms_port, public_host="localhost").start()
     yield server
     server.stop()
+
+
+# --- A tool and a dev LMS registered to each other: the platform for launch tests ---
+
+TEST_CLIENT_ID = "peerpath-test"
+
+
+class LtiEnv:
+    """One line per launch in tests: `env.launch("u-2001")` like compair's lti_launch()."""
+
+    def __init__(self, app, devlms_app, tool_url: str, lms_url: str, course):
+        self.app = app
+        self.devlms_app = devlms_app
+        self.tool_url = tool_url
+        self.lms_url = lms_url
+        self.course = course
+        self.client_id = TEST_CLIENT_ID
+
+    # -- launching like a browser --------------------------------------------------
+    def initiation_url(self, user: str, link: str | None = None, deep_link: bool = False) -> str:
+        if deep_link:
+            return (
+                f"{self.lms_url}/lti/initiate?user={user}&course={self.course.course_id}"
+                f"&deep_link=1&tool={self.client_id}"
+            )
+        return f"{self.lms_url}/lti/initiate?user={user}&link={link or self.course.link_id}"
+
+    def browser(self, cookies: bool = False):
+        from lti_tool.devlms.browser import ScriptedBrowser
+
+        return ScriptedBrowser(cookies=cookies)
+
+    def launch(self, user: str, link: str | None = None, deep_link: bool = False, cookies: bool = False):
+        return self.browser(cookies).launch(self.initiation_url(user, link, deep_link))
+
+    # -- forging id_tokens for the negative tests ----------------------------------
+    def start_login(self, user: str = "u-2001", cookies: bool = False):
+        """Run the real login; return (browser, state, nonce) without completing the launch."""
+        from urllib.parse import parse_qs, urlsplit
+
+        browser = self.browser(cookies)
+        _resp, auth_url = browser.initiate(self.initiation_url(user))
+        query = parse_qs(urlsplit(auth_url).query)
+        return browser, query["state"][0], query["nonce"][0]
+
+    def claims(self, nonce: str, user: str = "u-2001", **overrides):
+        from lti_tool.devlms import seed, tokens
+
+        person = next(p for p in (*seed.INSTRUCTORS, *seed.LEARNERS) if p.id == user)
+        role = "instructor" if person in seed.INSTRUCTORS else "learner"
+        claims = tokens.build_launch_claims(
+            issuer=self.lms_url,
+            client_id=self.client_id,
+            deployment_id="1",
+            nonce=nonce,
+            user={
+                "sub": person.id,
+                "name": person.name,
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "email": person.email,
+                "locale": person.locale,
+            },
+            roles=tokens.roles_for(role),
+            context={"id": self.course.course_id, "label": "PLW101", "title": "Peer Learning at Work"},
+            resource_link={"id": self.course.link_id, "title": "PeerPath"},
+            target_link_uri=f"{self.tool_url}/lti/launch",
+            custom={},
+            platform={"guid": "devlms", "name": "Dev LMS", "product_family_code": "peerpath-devlms", "version": "1"},
+            return_url=f"{self.lms_url}/courses/{self.course.course_id}",
+        )
+        claims.update(overrides)
+        return claims
+
+    def platform_key(self):
+        from lti_tool.devlms import keys as devlms_keys
+
+        with self.devlms_app.app_context():
+            return devlms_keys.signing_key()
+
+    def sign(self, claims, key=None, kid: str | None = "default", alg: str = "RS256", headers=None) -> str:
+        from lti_tool.devlms import tokens
+
+        platform_kid, platform_private = self.platform_key()
+        return tokens.sign(
+            claims,
+            platform_private if key is None else key,
+            platform_kid if kid == "default" else kid,
+            alg=alg,
+            headers=headers,
+        )
+
+    def post_launch(self, browser, id_token: str, state: str, json: bool = True, **extra):
+        headers = {"Accept": "application/json"} if json else {}
+        return browser.http.post(
+            f"{self.tool_url}/lti/launch",
+            data={"id_token": id_token, "state": state, **extra},
+            headers=headers,
+            allow_redirects=False,
+            timeout=10,
+        )
+
+    # -- looking inside the tool's database ----------------------------------------
+    def count(self, model) -> int:
+        from sqlalchemy import func, select
+
+        with self.app.app_context():
+            return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def lti(app, tool_server, devlms_app, devlms_server) -> LtiEnv:
+    from lti_tool.devlms import setup
+    from lti_tool.lti import platforms
+    from lti_tool.lti.platform_keys import platform_keys
+
+    platform_keys.clear()
+    tool_url = tool_server.url
+    setup.register_tool(
+        devlms_app,
+        client_id=TEST_CLIENT_ID,
+        name="PeerPath",
+        login_url=f"{tool_url}/lti/login",
+        launch_url=f"{tool_url}/lti/launch",
+        jwks_url=f"{tool_url}/lti/jwks",
+        deployment_id="1",
+    )
+    course = setup.seed_demo_course(devlms_app, TEST_CLIENT_ID)
+    with app.app_context():
+        platforms.add_platform(setup.platform_input(devlms_app, TEST_CLIENT_ID))
+    return LtiEnv(app, devlms_app, tool_url, devlms_server.url, course)

@@ -33,8 +33,9 @@ class ActivitySpec:
 @dataclass(frozen=True)
 class ActivityKind:
     key: str
-    title: Callable[[], str]
-    description: Callable[[], str]
+    # Lazy-translated strings (flask_babel.lazy_gettext): shown in the placement picker.
+    title: Any
+    description: Any
     # Renders the page a launch of this activity lands on.
     render: Callable[[Activity, LaunchSession], Any]
     # Turns the picker form (fields prefixed "<key>-") into an ActivitySpec.

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -93,17 +94,26 @@ def platform_add(
         )
     except PlatformError as exc:
         raise _refuse(exc) from None
-    deps = ", ".join(d.deployment_id for d in platform.deployments) or "none yet"
+    deps = ", ".join(d.deployment_id for d in platform.deployments) or _("none yet")
     click.echo(
-        f"Registered {platform.name}: issuer {platform.issuer}, client_id {platform.client_id}"
+        _(
+            "Registered %(name)s: issuer %(issuer)s, client_id %(client_id)s",
+            name=platform.name,
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+        )
     )
-    click.echo(
-        f"Deployments: {deps}"
-        + (" (new ones are learned at launch)" if platform.accept_new_deployments else "")
-    )
+    click.echo(_("Deployments: %(deployments)s", deployments=deps))
+    if platform.accept_new_deployments:
+        click.echo(_("New deployment ids are learned at their first launch."))
     base = current_app.config["BASE_URL"]
     click.echo(
-        f"In the LMS use: login {base}/lti/login, launch {base}/lti/launch, keys {base}/lti/jwks"
+        _(
+            "In the LMS use: login URL %(login)s, launch/redirect URL %(launch)s, keyset URL %(jwks)s",
+            login=f"{base}/lti/login",
+            launch=f"{base}/lti/launch",
+            jwks=f"{base}/lti/jwks",
+        )
     )
 
 
@@ -111,8 +121,12 @@ def _find_or_fail(issuer: str, client_id: str):
     platform = platforms.find(issuer.strip(), client_id.strip())
     if platform is None:
         raise click.ClickException(
-            f"no platform with issuer {issuer!r} and client_id {client_id!r} "
-            "(see `peerpath platform list`)"
+            _(
+                "no platform with issuer %(issuer)r and client_id %(client_id)r "
+                "(see `peerpath platform list`)",
+                issuer=issuer,
+                client_id=client_id,
+            )
         )
     return platform
 
@@ -130,7 +144,12 @@ def platform_add_deployment(issuer: str, client_id: str, deployment_id: str) -> 
     except PlatformError as exc:
         raise _refuse(exc) from None
     click.echo(
-        f"Added deployment {deployment_id.strip()} to {platform.issuer} (client_id {platform.client_id})"
+        _(
+            "Added deployment %(deployment)s to %(issuer)s (client_id %(client_id)s)",
+            deployment=deployment_id.strip(),
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+        )
     )
 
 
@@ -142,14 +161,18 @@ def platform_list() -> None:
     for p in platforms.list_platforms():
         deps = ", ".join(d.deployment_id for d in p.deployments) or "-"
         if p.accept_new_deployments:
-            deps += " (+ learned at launch)"
+            deps += " " + _("(+ learned at launch)")
         rows.append([p.name, p.issuer, p.client_id, deps, p.status])
     if not rows:
         click.echo(
-            "No platforms registered. Add one with `peerpath platform add` or `peerpath platform invite`."
+            _(
+                "No platforms registered. Add one with `peerpath platform add` or "
+                "`peerpath platform invite`."
+            )
         )
         return
-    click.echo(_table(["NAME", "ISSUER", "CLIENT_ID", "DEPLOYMENTS", "STATUS"], rows))
+    headers = [_("NAME"), _("ISSUER"), _("CLIENT_ID"), _("DEPLOYMENTS"), _("STATUS")]
+    click.echo(_table(headers, rows))
 
 
 @platform_cli.command("remove")
@@ -162,15 +185,25 @@ def platform_remove(issuer: str, client_id: str, yes: bool) -> None:
     platform = _find_or_fail(issuer, client_id)
     if not yes:
         click.confirm(
-            f"Remove {platform.issuer} (client_id {platform.client_id}) and every user, course and "
-            "activity PeerPath keeps for it?",
+            _(
+                "Remove %(issuer)s (client_id %(client_id)s) and every user, course and "
+                "activity PeerPath keeps for it?",
+                issuer=platform.issuer,
+                client_id=platform.client_id,
+            ),
             abort=True,
         )
     try:
         platforms.remove_platform(platform.issuer, platform.client_id)
     except PlatformError as exc:
         raise _refuse(exc) from None
-    click.echo(f"Removed {platform.issuer} (client_id {platform.client_id})")
+    click.echo(
+        _(
+            "Removed %(issuer)s (client_id %(client_id)s)",
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+        )
+    )
 
 
 @platform_cli.command("invite")
@@ -190,9 +223,12 @@ def platform_invite(note: str, hours: int | None) -> None:
         raise _refuse(exc) from None
     click.echo(invites.invite_url(token))
     click.echo(
-        f"Valid once, until {_when(invite.expires_at)}. Paste it into the LMS as the tool's "
-        "dynamic registration URL (Moodle: Manage tools → Tool URL; Canvas: Developer Keys → LTI "
-        "Registration). The token is not stored: this is the only time it is shown."
+        _(
+            "Valid once, until %(until)s. Paste it into the LMS as the tool's dynamic "
+            "registration URL (Moodle: Manage tools → Tool URL; Canvas: Developer Keys → LTI "
+            "Registration). The token is not stored: this is the only time it is shown.",
+            until=_when(invite.expires_at),
+        )
     )
 
 
@@ -216,12 +252,18 @@ def keys_rotate(grace_days: int | None) -> None:
     """Make a new signing key; older keys stay published for the grace period."""
     grace = timedelta(days=grace_days) if grace_days is not None else None
     new, retired = keys.rotate(grace)
-    click.echo(f"New signing key: {new.kid}")
+    click.echo(_("New signing key: %(kid)s", kid=new.kid))
     for old in retired:
-        click.echo(f"Still published until {_when(old.unpublish_at)}: {old.kid}")
+        click.echo(
+            _(
+                "Still published until %(until)s: %(kid)s",
+                until=_when(old.unpublish_at),
+                kid=old.kid,
+            )
+        )
     if not retired:
-        click.echo("There was no previous key.")
-    click.echo("Platforms that fetch /lti/jwks pick up the new key by themselves.")
+        click.echo(_("There was no previous key."))
+    click.echo(_("Platforms that fetch /lti/jwks pick up the new key by themselves."))
 
 
 @keys_cli.command("list")
@@ -232,15 +274,18 @@ def keys_list() -> None:
     rows = []
     for key in db.session.scalars(select(ToolKey).order_by(ToolKey.id)):
         if key.retired_at is None:
-            state = "signing, published"
+            state = _("signing, published")
         elif key.unpublish_at is None or key.unpublish_at > now:
-            state = f"retired, published until {_when(key.unpublish_at)}"
+            state = _("retired, published until %(until)s", until=_when(key.unpublish_at))
         else:
-            state = f"retired, unpublished since {_when(key.unpublish_at)}"
+            state = _("retired, unpublished since %(since)s", since=_when(key.unpublish_at))
         rows.append([key.kid, _when(key.created_at), state])
     if not rows:
         click.echo(
-            "No keys yet: the first one is made when /lti/jwks is first asked for, or by `peerpath keys rotate`."
+            _(
+                "No keys yet: the first one is made when /lti/jwks is first asked for, "
+                "or by `peerpath keys rotate`."
+            )
         )
         return
-    click.echo(_table(["KID", "CREATED", "STATUS"], rows))
+    click.echo(_table([_("KID"), _("CREATED"), _("STATUS")], rows))
