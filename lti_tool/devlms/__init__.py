@@ -36,6 +36,7 @@ def _csp_nonce() -> str:
 def create_devlms_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the dev LMS app; creates its tables and its signing key on first start."""
     from . import keys, views
+    from .api import bp as api_bp  # also imports api_models, so create_all makes their tables
     from .models import db
 
     app = Flask(
@@ -66,6 +67,7 @@ def create_devlms_app(config: dict[str, Any] | None = None) -> Flask:
         keys.ensure_key()
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(api_bp)
 
     @app.after_request
     def _headers(response):
