@@ -206,6 +206,37 @@ def verify_client_assertion(
     return client, claims
 
 
+def make_client_assertion(
+    private_key: Any,
+    kid: str,
+    client_id: str,
+    audience: str | list[str],
+    *,
+    lifetime: int = 300,
+    now: float | None = None,
+    **overrides: Any,
+) -> str:
+    """Sign a client assertion as a tool does (tests and the benchmark play the tool).
+
+    `overrides` replace or, with a None value, drop claims, so tests can forge bad ones.
+    """
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + lifetime,
+        "jti": secrets.token_urlsafe(16),
+    }
+    for name, value in overrides.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+
+
 # --- LTI Dynamic Registration 1.0 (client metadata, RFC 7591 shape) ---
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
