@@ -535,3 +535,59 @@ def test_invite_url_from_the_cli_lets_the_platform_append_its_parameters(app):
     query = parse_qs(urlsplit(url + "&openid_configuration=x&registration_token=y").query)
     assert query["invite"] == [token]
     assert url.startswith(app.config["BASE_URL"] + "/lti/register?")
+
+
+# --- End to end with the dev LMS: register dynamically, then launch --------------------
+
+
+def test_dynamic_registration_with_the_dev_lms_then_a_launch_works(
+    app, tool_server, devlms_app, devlms_server
+):
+    from lti_tool.devlms import setup
+    from lti_tool.devlms.api import issue_registration_token
+    from lti_tool.devlms.browser import ScriptedBrowser, forms
+    from lti_tool.devlms.models import DevTool
+    from lti_tool.devlms.models import db as devlms_db
+    from lti_tool.devlms.urls import openid_configuration_url
+    from lti_tool.lti.platform_keys import platform_keys
+
+    platform_keys.clear()
+    with devlms_app.app_context():
+        config_url = openid_configuration_url()
+    token = issue_registration_token(devlms_app)
+    # A browser without cookies, as in an LMS iframe on another site.
+    browser = ScriptedBrowser(cookies=False)
+    confirm = browser.http.get(
+        f"{tool_server.url}/lti/register",
+        params={"openid_configuration": config_url, "registration_token": token},
+        timeout=10,
+    )
+    assert confirm.status_code == 200, confirm.text
+    assert "peerpath-devlms" in confirm.text
+    [form] = forms(confirm.text)
+    done = browser.submit(form, confirm.url)
+    assert done.status_code == 200, done.text
+    assert "Registration complete" in done.text
+
+    with devlms_app.app_context():
+        tool = devlms_db.session.scalars(select(DevTool)).one()
+        client_id, deployment_id = tool.client_id, tool.deployment_id
+        assert tool.jwks_url == f"{tool_server.url}/lti/jwks"
+        assert tool.login_url == f"{tool_server.url}/lti/login"
+    with app.app_context():
+        platform = db.session.scalars(select(Platform)).one()
+        assert platform.issuer == devlms_server.url
+        assert platform.client_id == client_id
+        assert [d.deployment_id for d in platform.deployments] == [deployment_id]
+        assert platform.product_family == "peerpath-devlms"
+
+    # The registration token is single-use: replaying the confirmed form fails and stores nothing.
+    replay = browser.submit(form, confirm.url)
+    assert replay.status_code == 400
+    assert "token_already_used" in replay.text or "already been used" in replay.text
+    assert _platform_count(app) == 1
+
+    course = setup.seed_demo_course(devlms_app, client_id)
+    result = browser.launch(f"{devlms_server.url}/lti/initiate?user=u-2001&link={course.link_id}")
+    assert result.response.status_code == 200, result.text
+    assert "has not set up this activity yet" in result.text
