@@ -18,7 +18,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from lti_tool.devlms import api, oauth, setup
+from lti_tool.devlms import oauth, setup
 from lti_tool.devlms.api_models import UsedAssertion
 from lti_tool.devlms.models import db
 
@@ -82,8 +82,6 @@ def tool_keys():
 
 @pytest.fixture
 def lms(devlms_app, tool_keys):
-    if "devlms_api" not in devlms_app.blueprints:  # until the factory registers it
-        devlms_app.register_blueprint(api.bp)
     setup.register_tool(
         devlms_app,
         client_id=CLIENT_ID,
