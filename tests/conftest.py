@@ -129,7 +129,8 @@ class LiveServer:
     def __init__(self, wsgi_app, host: str, port: int, public_host: str | None = None):
         self.server = make_server(host, port, wsgi_app, threaded=True)
         self.url = f"http://{public_host or host}:{port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, twice per test with two servers.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def start(self) -> LiveServer:
         self.thread.start()

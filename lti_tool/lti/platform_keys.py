@@ -30,14 +30,15 @@ class PlatformKeyCache:
 
     def __init__(self) -> None:
         self._sets: dict[str, _KeySet] = {}
-        self._last_fetch: dict[str, float] = {}
+        # When an unknown kid last made us refetch, per URL (rate limit for misses only).
+        self._last_miss: dict[str, float] = {}
         self._lock = threading.Lock()
         self.fetch_count = 0
 
     def clear(self) -> None:
         with self._lock:
             self._sets.clear()
-            self._last_fetch.clear()
+            self._last_miss.clear()
 
     def get_key(self, url: str, kid: str, *, max_age: float, min_refetch: float, timeout: float):
         """The public key for `kid`, fetching the set when stale or when the kid is new."""
@@ -51,7 +52,10 @@ class PlatformKeyCache:
             unknown = entry is not None and kid not in entry.keys
             # Refetch on an unknown kid, but never more often than min_refetch: a forged
             # kid must not turn us into a request amplifier against the platform.
-            if stale or (unknown and now - self._last_fetch.get(url, 0.0) >= min_refetch):
+            refetch_for_miss = unknown and now - self._last_miss.get(url, float("-inf")) >= min_refetch
+            if refetch_for_miss:
+                self._last_miss[url] = now
+            if stale or refetch_for_miss:
                 entry = self._fetch(url, timeout)
                 self._sets[url] = entry
         if kid not in entry.keys:
@@ -64,7 +68,6 @@ class PlatformKeyCache:
         return entry.keys[kid]
 
     def _fetch(self, url: str, timeout: float) -> _KeySet:
-        self._last_fetch[url] = time.monotonic()
         self.fetch_count += 1
         try:
             resp = requests.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
