@@ -137,8 +137,14 @@ def _not_found(description: str) -> NoReturn:
 
 def _lookup_client(client_id: str) -> oauth.ClientInfo | None:
     tool = db.session.scalars(select(DevTool).where(DevTool.client_id == client_id)).first()
-    if tool is None or tool.status != "active":
+    if tool is None:
         return None
+    if tool.status != "active":
+        raise oauth.OAuthError(
+            "invalid_client",
+            f"client_id '{client_id}' is {tool.status}: an admin must activate it",
+            401,
+        )
     return oauth.ClientInfo(
         client_id=tool.client_id,
         jwks_url=tool.jwks_url,
