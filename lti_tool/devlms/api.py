@@ -154,6 +154,14 @@ def _lookup_client(client_id: str) -> oauth.ClientInfo | None:
 
 def _consume_jti(client_id: str, claims: dict[str, Any]) -> None:
     expires = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    # Rows past their assertion's exp (plus leeway) can never match a live replay: drop them
+    # in the same commit so a long benchmark does not grow the table without bound.
+    horizon = utcnow() - timedelta(seconds=oauth.CLOCK_LEEWAY_SECONDS + 60)
+    db.session.execute(
+        delete(UsedAssertion)
+        .where(UsedAssertion.expires_at < horizon)
+        .execution_options(synchronize_session=False)
+    )
     db.session.add(UsedAssertion(client_id=client_id, jti=claims["jti"], expires_at=expires))
     try:
         db.session.commit()
@@ -186,6 +194,12 @@ def token() -> Response:
     oauth.check_scopes(requested, client.granted_scopes)
     tool = db.session.scalars(select(DevTool).where(DevTool.client_id == client.client_id)).one()
     access_token = oauth.new_access_token()
+    # Keep a day of expired tokens (a 401 says "expired", not "unknown"), then drop them.
+    db.session.execute(
+        delete(AccessToken)
+        .where(AccessToken.expires_at < utcnow() - timedelta(days=1))
+        .execution_options(synchronize_session=False)
+    )
     db.session.add(
         AccessToken(
             token_hash=oauth.hash_token(access_token),
@@ -290,6 +304,11 @@ def _paginate(
     if len(rows) <= limit:
         return rows, None
     token_value = nrps.new_page_token()
+    db.session.execute(
+        delete(PageToken)
+        .where(PageToken.expires_at < utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.add(
         PageToken(
             token=token_value,

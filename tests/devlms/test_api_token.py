@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -278,3 +279,18 @@ def test_failed_requests_are_counted_too(tool_keys, lms_url):
     ask(lms_url, assertion(tool_keys, lms_url))
     counts = stats(lms_url)
     assert counts["token_requests"] == 2 and counts["tokens_issued"] == 1
+
+
+def test_used_jtis_are_purged_once_their_assertion_has_expired(tool_keys, lms_url, lms):
+    with lms.app_context():
+        db.session.add(
+            UsedAssertion(
+                client_id=CLIENT_ID,
+                jti="ancient",
+                expires_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+    assert ask(lms_url, assertion(tool_keys, lms_url, jti="fresh")).status_code == 200
+    with lms.app_context():
+        assert [u.jti for u in db.session.scalars(select(UsedAssertion))] == ["fresh"]
