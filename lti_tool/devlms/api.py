@@ -5,6 +5,7 @@ Behaves like Moodle 4.x where platforms differ; rules live in `oauth`, `ags` and
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -489,6 +490,15 @@ def lineitem(course_id: str, lineitem_id: int) -> Response:
 # --- AGS: scores and results ---
 
 
+def _superseded(new: datetime, stored: datetime | None) -> NoReturn:
+    raise ApiError(
+        409,
+        "conflict",
+        f"timestamp {ags.isoformat(new)} is not later than the stored score's "
+        f"{ags.isoformat(stored)} (compared in whole seconds): the score is superseded",
+    )
+
+
 def _is_gradable(course_id: str, user_id: str) -> bool:
     enrolment = db.session.scalars(
         select(Enrolment).where(Enrolment.course_id == course_id, Enrolment.person_id == user_id)
@@ -513,50 +523,63 @@ def scores(course_id: str, lineitem_id: int) -> Response:
             "invalid_request",
             f"user is not gradable: '{data.user_id}' is not a learner in course '{course_id}'",
         )
-    current = db.session.scalars(
-        select(CurrentResult).where(
-            CurrentResult.line_item_id == item.id, CurrentResult.user_id == data.user_id
+    seconds = math.floor(data.timestamp.timestamp())
+    # Two passes at most: if a racing request inserts this user's first result between our
+    # read and our insert, the second pass takes the conditional-update path instead.
+    for _attempt in range(2):
+        current = db.session.scalars(
+            select(CurrentResult).where(
+                CurrentResult.line_item_id == item.id, CurrentResult.user_id == data.user_id
+            )
+        ).first()
+        if current is not None and not ags.is_later(data.timestamp, aware(current.timestamp)):
+            _superseded(data.timestamp, aware(current.timestamp))
+        score = Score(
+            line_item_id=item.id,
+            user_id=data.user_id,
+            tool_id=caller.tool_id,
+            timestamp=data.timestamp,
+            activity_progress=data.activity_progress,
+            grading_progress=data.grading_progress,
+            score_given=data.score_given,
+            score_given_sent=data.score_given_sent,
+            score_maximum=data.score_maximum,
+            comment=data.comment,
         )
-    ).first()
-    if current is not None and not ags.is_later(data.timestamp, aware(current.timestamp)):
-        raise ApiError(
-            409,
-            "conflict",
-            f"timestamp {ags.isoformat(data.timestamp)} is not later than the stored score's "
-            f"{ags.isoformat(aware(current.timestamp))} (compared in whole seconds): the score is superseded",
+        db.session.add(score)
+        db.session.flush()
+        values = {
+            "score_id": score.id,
+            "timestamp": data.timestamp,
+            "timestamp_seconds": seconds,
+            "activity_progress": data.activity_progress,
+            "grading_progress": data.grading_progress,
+            "score_given": data.score_given,
+            "score_maximum": data.score_maximum,
+            "comment": data.comment,
+        }
+        if current is None:
+            db.session.add(CurrentResult(line_item_id=item.id, user_id=data.user_id, **values))
+            try:
+                db.session.commit()
+                break
+            except IntegrityError:
+                db.session.rollback()
+                continue
+        stored = db.session.execute(
+            update(CurrentResult)
+            .where(CurrentResult.id == current.id, CurrentResult.timestamp_seconds < seconds)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-    score = Score(
-        line_item_id=item.id,
-        user_id=data.user_id,
-        tool_id=caller.tool_id,
-        timestamp=data.timestamp,
-        activity_progress=data.activity_progress,
-        grading_progress=data.grading_progress,
-        score_given=data.score_given,
-        score_given_sent=data.score_given_sent,
-        score_maximum=data.score_maximum,
-        comment=data.comment,
-    )
-    db.session.add(score)
-    db.session.flush()
-    if current is None:
-        current = CurrentResult(line_item_id=item.id, user_id=data.user_id)
-        db.session.add(current)
-    current.score_id = score.id
-    current.timestamp = data.timestamp
-    current.activity_progress = data.activity_progress
-    current.grading_progress = data.grading_progress
-    current.score_given = data.score_given
-    current.score_maximum = data.score_maximum
-    current.comment = data.comment
-    try:
+        if stored.rowcount != 1:
+            # A later score for this user committed since we read it: ours is superseded.
+            db.session.rollback()
+            raise ApiError(409, "conflict", "a later score for this user was stored concurrently")
         db.session.commit()
-    except IntegrityError as exc:
-        # Two first scores for one user raced; the other one is stored and is as new.
-        db.session.rollback()
-        raise ApiError(
-            409, "conflict", "a concurrent score for this user was stored first"
-        ) from exc
+        break
+    else:
+        raise ApiError(409, "conflict", "a concurrent score for this user was stored first")
     _count("scores_accepted")
     return Response(status=200)
 

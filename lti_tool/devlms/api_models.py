@@ -73,6 +73,9 @@ class CurrentResult(db.Model):
     user_id: Mapped[str] = mapped_column(String(64))
     score_id: Mapped[int] = mapped_column(ForeignKey("devlms_score.id", ondelete="CASCADE"))
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The timestamp in whole epoch seconds: the "strictly later" rule runs as a conditional
+    # UPDATE on it, so two racing scores for one user cannot store the older one last.
+    timestamp_seconds: Mapped[int] = mapped_column(Integer)
     activity_progress: Mapped[str] = mapped_column(String(20))
     grading_progress: Mapped[str] = mapped_column(String(20))
     score_given: Mapped[float | None] = mapped_column(Float, nullable=True)

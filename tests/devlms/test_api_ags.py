@@ -6,8 +6,10 @@ Every call carries a bearer token obtained from the real token endpoint.
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -408,3 +410,20 @@ def test_results_need_the_result_scope(base, auth):
     item = create_item(base, auth)
     score_only = {"Authorization": f"Bearer {get_token(base, [oauth.SCOPE_SCORE])}"}
     assert requests.get(results_url(item["id"]), headers=score_only, timeout=10).status_code == 403
+
+
+def test_racing_scores_for_one_user_end_with_the_latest(base, auth):
+    # A threaded server on SQLite: the strictly-later rule must hold across requests too.
+    item = create_item(base, auth)
+    order = list(range(60))
+    random.Random(7).shuffle(order)
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(
+                lambda ts: post_score(base, auth, item, ts=ts, scoreGiven=ts % 10).status_code,
+                order,
+            )
+        )
+    assert set(codes) <= {200, 409} and 200 in codes
+    assert current(base, item)["timestamp"] == stamp(59).replace("+00:00", "Z")
+    assert current(base, item)["scoreGiven"] == 9.0
