@@ -85,7 +85,7 @@ def _enrolment(course_id: str, person_id: str) -> Enrolment | None:
     ).first()
 
 
-def _course_tools(course: Course) -> list[DevTool]:
+def _active_tools() -> list[DevTool]:
     return list(
         db.session.scalars(select(DevTool).where(DevTool.status == "active").order_by(DevTool.id))
     )
@@ -114,7 +114,7 @@ def _render_course(course: Course, frame: dict[str, Any] | None = None, status: 
             "devlms/course.html",
             course=course,
             links=course.links,
-            tools=_course_tools(course),
+            tools=_active_tools(),
             instructors=instructors,
             learners=learners,
             frame=frame,
