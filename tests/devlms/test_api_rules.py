@@ -152,3 +152,16 @@ def test_requested_scopes_must_be_granted():
     assert err.value.error == "invalid_scope" and oauth.SCOPE_LINEITEM in err.value.description
     with pytest.raises(oauth.OAuthError, match="scope is required"):
         oauth.check_scopes([], granted)
+
+
+def test_every_service_endpoint_is_tagged_for_fault_injection(devlms_app):
+    # A later before_request hook picks its victims by ENDPOINT_KINDS[request.endpoint].
+    from lti_tool.devlms.api import ENDPOINT_KINDS
+
+    service = {
+        rule.endpoint
+        for rule in devlms_app.url_map.iter_rules()
+        if rule.endpoint.startswith("devlms_api.") and "/_dev/" not in rule.rule
+    }
+    assert service == set(ENDPOINT_KINDS)
+    assert set(ENDPOINT_KINDS.values()) == {"token", "ags", "nrps", "register"}
