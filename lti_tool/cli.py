@@ -47,6 +47,10 @@ def _register_commands() -> None:
 
     main.add_command(demo_command)
     # -- more command groups register below (content, certificates, worker, grades) --
+    from content.cli import certificates_cli, content_cli
+
+    main.add_command(content_cli)
+    main.add_command(certificates_cli)
 
 
 _register_commands()
