@@ -5,6 +5,7 @@ Bulk issue renders multi-page batches in worker processes and splits them into f
 
 from __future__ import annotations
 
+import atexit
 import io
 import multiprocessing
 import os
@@ -200,6 +201,9 @@ class _Renderer:
 
 
 _RENDERERS: dict[str, _Renderer] = {}
+# WeasyPrint's FontConfiguration cleans its temp folder in __del__, which fails noisily if it
+# runs during interpreter teardown; release ours while the modules are still there.
+atexit.register(_RENDERERS.clear)
 
 
 def _renderer(template_dir: Path) -> _Renderer:
