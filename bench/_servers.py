@@ -204,6 +204,16 @@ class PgDatabase:
             conn.execute(f'CREATE DATABASE "{self.name}"')
         return self
 
+    def backend_pids(self) -> list[int]:
+        """Server processes currently connected to this database (their CPU is the tool's too)."""
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.name,)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def drop(self) -> None:
         import psycopg
 

@@ -236,6 +236,7 @@ class Prepared:
     tmp: Path
     tool_app: Any = None
     lms_app: Any = None
+    pg: Any = None  # _servers.PgDatabase for the *_postgres configurations
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -257,6 +258,7 @@ def prepare(name: str, tmp: Path, n_users: int, platform_storage: bool) -> Prepa
     from lti_tool.lti.platform_keys import platform_keys
 
     cleanups: list[Callable[[], None]] = []
+    pg = None
     if name.endswith("postgres"):
         pg = _servers.PgDatabase().create()
         cleanups.append(pg.drop)
@@ -336,6 +338,7 @@ def prepare(name: str, tmp: Path, n_users: int, platform_storage: bool) -> Prepa
         lms_app,
         cleanups,
     )
+    prepared.pg = pg
     prepared.instructor = seed.INSTRUCTORS[0].id  # type: ignore[attr-defined]
     return prepared
 
@@ -507,10 +510,11 @@ def run_inprocess(p: Prepared, warm: float, duration: float, clients: int) -> Ou
             th.start()
         # process CPU over the timed window only
         time.sleep(max(0.0, warm_end - time.perf_counter()))
-        cpu_start, idle0 = time.process_time(), machine_idle()
+        backends = p.pg.backend_pids() if p.pg is not None else []
+        cpu_start, idle0, pg0 = time.process_time(), machine_idle(), _servers.cpu_seconds(backends)
         for th in threads:
             th.join(warm + duration + 60)
-        cpu_end, idle1 = time.process_time(), machine_idle()
+        cpu_end, idle1, pg1 = time.process_time(), machine_idle(), _servers.cpu_seconds(backends)
     finally:
         pk_module.requests = real_requests
     timings = [tm for r in results for tm in r.timings]
@@ -530,6 +534,8 @@ def run_inprocess(p: Prepared, warm: float, duration: float, clients: int) -> Ou
         "platform": lms_cpu,
         "client": everything - tool_cpu - lms_cpu,
     }
+    if backends:
+        out.cpu_ms_per_launch["tool's PostgreSQL backends"] = 1000 * (pg1 - pg0) / n
     out.notes = "werkzeug.test.Client on both WSGI callables; tool/LMS split = time inside each app"
     return out
 
@@ -603,6 +609,8 @@ def run_gunicorn(
             "platform": lms.pids(),
             "client": [pr.pid for pr in procs if pr.pid],
         }
+        if p.pg is not None:
+            groups["tool's PostgreSQL backends"] = p.pg.backend_pids()
         spy = (
             _servers.start_py_spy(tool, py_spy / f"{p.name}-tool.txt", duration) if py_spy else None
         )
@@ -679,11 +687,15 @@ def summarise(outcomes: list[Outcome], args: argparse.Namespace) -> dict[str, An
         if o.tool_ms:
             # What the tool alone could sustain if nothing else wanted the CPU.
             cores = 2 if k.startswith("gunicorn") else 1
+            # The database server runs on the same cores: its CPU for our queries counts too.
             tool_cpu = o.cpu_ms_per_launch.get("tool") or statistics.mean(o.tool_ms)
+            tool_cpu += o.cpu_ms_per_launch.get("tool's PostgreSQL backends", 0.0)
             figures[f"{k}_tool_only_capacity_launches_per_s"] = round(cores * 1000 / tool_cpu, 1)
         for part, ms in o.cpu_ms_per_launch.items():
             if part in {"tool", "platform", "client", "other processes"}:
                 figures[f"{k}_{part.split()[0]}_cpu_ms_per_launch"] = round(ms, 3)
+            elif "PostgreSQL" in part:
+                figures[f"{k}_postgres_backend_cpu_ms_per_launch"] = round(ms, 3)
         figures[f"{k}_cpu_busy_pct"] = round(o.busy_pct, 1)
     for k in ("gunicorn_sqlite", "gunicorn_postgres"):
         if f"{k}_launches_per_s" in figures:
@@ -723,7 +735,9 @@ def print_table(outcomes: list[Outcome], figures: dict[str, Any]) -> None:
     for o in outcomes:
         parts = ", ".join(f"{part} {ms:.2f}" for part, ms in o.cpu_ms_per_launch.items())
         cap = figures.get(f"{o.name}_tool_only_capacity_launches_per_s")
-        print(f"  {o.name:20} {parts};  tool alone could do ~{_f(cap)} launches/s")
+        print(
+            f"  {o.name:20} {parts};  tool (+ its DB server) alone could do ~{_f(cap)} launches/s"
+        )
     for o in outcomes:
         if o.endpoints:
             if o.name.startswith("inprocess"):
