@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import TEST_SECRET, LiveServer, free_port
 from sqlalchemy import func, select
+from support import TEST_SECRET, LiveServer, free_port
 from werkzeug.wrappers import Request, Response
 
 from lti_tool import create_app
@@ -535,6 +535,93 @@ def test_invite_url_from_the_cli_lets_the_platform_append_its_parameters(app):
     query = parse_qs(urlsplit(url + "&openid_configuration=x&registration_token=y").query)
     assert query["invite"] == [token]
     assert url.startswith(app.config["BASE_URL"] + "/lti/register?")
+
+
+@pytest.fixture
+def tls_platform(tmp_path, monkeypatch) -> Iterator[FakePlatform]:
+    """The fake platform over https with a self-signed certificate the tool is told to trust."""
+    import ipaddress
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    from werkzeug.serving import make_server
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = utcnow()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+
+    fake = FakePlatform()
+    fake.url = f"https://127.0.0.1:{fake.port}"
+    fake.server.server.server_close()  # replace the plain-http listener with a TLS one
+    fake.server.server = make_server(
+        "127.0.0.1", fake.port, fake.wsgi, threaded=True, ssl_context=context
+    )
+    fake.server.thread = threading.Thread(target=fake.server.server.serve_forever, daemon=True)
+    fake.server.start()
+    yield fake
+    fake.server.stop()
+
+
+def test_production_allowed_issuer_registers_over_https_without_invite(database_url, tls_platform):
+    tool_keys.reset_cache()
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENV": "production",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": TEST_SECRET,
+            "BASE_URL": "https://peerpath.example.com",
+            "REGISTRATION_ALLOWED_ISSUERS": [tls_platform.url],
+        }
+    )
+    try:
+        client = app.test_client()
+        done = _register(client, tls_platform)
+        assert done.status_code == 200, done.get_data(as_text=True)
+        sent = tls_platform.registration_posts()[0]["json"]
+        assert sent["initiate_login_uri"] == "https://peerpath.example.com/lti/login"
+        with app.app_context():
+            stored = db.session.scalars(select(Platform)).one()
+            assert stored.issuer == tls_platform.url
+            assert stored.key_set_url == f"{tls_platform.url}/mod/lti/certs.php"
+        # Another issuer served from the same allowed host is still refused after fetching.
+        tls_platform.config_changes = {"issuer": tls_platform.url + "/other"}
+        other = _start(client, tls_platform)
+        assert other.status_code == 400  # the URL is not under the claimed issuer
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 # --- End to end with the dev LMS: register dynamically, then launch --------------------
