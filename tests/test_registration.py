@@ -678,3 +678,56 @@ def test_dynamic_registration_with_the_dev_lms_then_a_launch_works(
     result = browser.launch(f"{devlms_server.url}/lti/initiate?user=u-2001&link={course.link_id}")
     assert result.response.status_code == 200, result.text
     assert "has not set up this activity yet" in result.text
+
+
+@pytest.mark.parametrize(
+    ("issuer", "url", "trusted"),
+    [
+        (
+            "https://moodle.example.com",
+            "https://moodle.example.com/mod/lti/openid-configuration.php",
+            True,
+        ),
+        (
+            "https://moodle.example.com/",
+            "https://moodle.example.com/mod/lti/openid-configuration.php",
+            True,
+        ),
+        (
+            "https://example.com/moodle",
+            "https://example.com/moodle/mod/lti/openid-configuration.php",
+            True,
+        ),
+        (
+            "https://moodle.example.com",
+            "https://moodle.example.com.evil.test/openid-configuration",
+            False,
+        ),
+        ("https://example.com/moodle", "https://example.com/moodle2/openid-configuration", False),
+        # Hosted Canvas: the shared issuer, each school's own host.
+        (
+            "https://canvas.instructure.com",
+            "https://school.instructure.com/api/lti/security/openid-configuration",
+            True,
+        ),
+        (
+            "https://canvas.instructure.com",
+            "https://school.example.edu/api/lti/security/openid-configuration",
+            False,
+        ),
+        (
+            "https://canvas.instructure.com",
+            "http://school.instructure.com/api/lti/security/openid-configuration",
+            False,
+        ),
+        (
+            "https://lms.example.com",
+            "https://school.instructure.com/api/lti/security/openid-configuration",
+            False,
+        ),
+    ],
+)
+def test_issuer_must_prefix_the_configuration_url(issuer, url, trusted):
+    from lti_tool.lti.registration import issuer_matches_url
+
+    assert issuer_matches_url(issuer, url) is trusted
