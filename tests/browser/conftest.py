@@ -46,11 +46,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], int]]:
-    """serve(wsgi_app) -> port: a werkzeug server on 127.0.0.1 in a thread, stopped after the test."""
+    """serve(wsgi_app, port=None) -> port: a werkzeug server on 127.0.0.1 in a thread, stopped after the test."""
     servers: list[tuple[BaseWSGIServer, threading.Thread]] = []
 
-    def start(wsgi_app: Any) -> int:
-        server = make_server("127.0.0.1", free_port(), wsgi_app, threaded=True)
+    def start(wsgi_app: Any, port: int | None = None) -> int:
+        server = make_server("127.0.0.1", port or free_port(), wsgi_app, threaded=True)
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -177,13 +177,16 @@ def axe_violations(frame: Any, axe_source: str) -> list[dict[str, Any]]:
     result = frame.evaluate(
         """async () => {
             const r = await window.axe.run(document, {resultTypes: ['violations'], iframes: false});
-            return r.violations.map(v => ({
+            return {url: r.url, passes: r.passes.length, violations: r.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help,
                 targets: v.nodes.map(n => n.target.join(' ')),
-            }));
+            }))};
         }"""
     )
-    return list(result)
+    # axe really ran in this document (not an about:blank or a stale one) and checked something.
+    assert result["url"] == frame.url, (result["url"], frame.url)
+    assert result["passes"] > 0, f"axe-core checked nothing on {frame.url}"
+    return list(result["violations"])
 
 
 def format_violations(where: str, violations: list[dict[str, Any]]) -> str:
