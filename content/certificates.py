@@ -9,6 +9,7 @@ import atexit
 import io
 import multiprocessing
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -229,6 +230,33 @@ def render_certificate_pdf(
     return _renderer(template_dir).pdf([data.validated()], _check_paper(paper))
 
 
+_NAME_RE = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+
+
+def _prune_resources(page) -> None:
+    """Keep only the resources this page's content uses.
+
+    WeasyPrint shares one resource dictionary across a document's pages (a gradient pattern per
+    page, for instance); copied whole, every split file would carry the whole batch's.
+    """
+    from pypdf.generic import DictionaryObject, NameObject
+
+    resources = page["/Resources"].get_object()
+    used = set(_NAME_RE.findall(page.get_contents().get_data()))
+    pruned = DictionaryObject()
+    for category, entries in resources.items():
+        entries = entries.get_object()
+        if isinstance(entries, DictionaryObject) and category != "/Font":
+            kept = DictionaryObject()
+            for name, value in entries.items():
+                if name[1:].encode() in used:
+                    kept[NameObject(name)] = value
+            pruned[NameObject(category)] = kept
+        else:
+            pruned[NameObject(category)] = entries
+    page[NameObject("/Resources")] = pruned
+
+
 def _split(batch_pdf: bytes, items: list[CertificateData]) -> list[bytes]:
     from pypdf import PdfReader, PdfWriter
 
@@ -239,6 +267,7 @@ def _split(batch_pdf: bytes, items: list[CertificateData]) -> list[bytes]:
         )
     out = []
     for page, c in zip(reader.pages, items, strict=True):
+        _prune_resources(page)
         writer = PdfWriter()
         writer.add_page(page)
         writer.add_metadata(
