@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Frame, Page, Response, expect
 from sqlalchemy import select
 
 from lti_tool.devlms import seed
@@ -71,6 +71,13 @@ def test_cookieless_launch_deep_link_edit_and_learner_view(
     storage_on = devlms_config["PLATFORM_STORAGE"]
     course_url = f"{lti.lms_url}/courses/{lti.course.course_id}"
     page = context.new_page()
+    state_cookies_sent: list[str] = []  # Set-Cookie headers of the tool's login responses
+
+    def record_login(response: Response) -> None:
+        if response.url.startswith(f"{lti.tool_url}/lti/login"):
+            state_cookies_sent.append(response.header_value("set-cookie") or "")
+
+    page.on("response", record_login)
 
     # 0. The course page on the LMS site (localhost); the tool lives on 127.0.0.1.
     page.goto(course_url)
@@ -141,6 +148,10 @@ def test_cookieless_launch_deep_link_edit_and_learner_view(
         bindings = db.session.scalars(select(LaunchSession.binding)).all()
     expected = "platform_storage" if storage_on else "handle"
     assert bindings == [expected] * 4, bindings
+    # The tool did try: each login sent a state cookie, which the browser refused to keep.
+    assert len(state_cookies_sent) == 4, state_cookies_sent
+    assert all(h.startswith("pp_lti_") for h in state_cookies_sent), state_cookies_sent
+    assert context.cookies(lti.tool_url) == [], context.cookies(lti.tool_url)
 
     # 7. Accessibility of every page above.
     a11y.assert_clean()
