@@ -74,6 +74,18 @@ def cert(i: int) -> CertificateData:
     )
 
 
+def _own_peak_mb() -> float:
+    # ru_maxrss survives exec on Linux, so a process started from this fat benchmark would
+    # report the benchmark's peak; VmHWM belongs to the new address space only
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def bulk_child(count: int, workers: int) -> int:
     items = [cert(i) for i in range(count)]
     start = time.perf_counter()
@@ -82,7 +94,7 @@ def bulk_child(count: int, workers: int) -> int:
     usage = {
         "seconds": seconds,
         "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "parent_mb": _own_peak_mb(),
     }
     print(json.dumps(usage))
     return 0

@@ -175,5 +175,8 @@ def test_bulk_render_splits_batches_in_order_with_progress():
         assert f"Learner {i}" in reader.pages[0].extract_text()
         assert f"PP-0000-0000-000{i}" in reader.metadata.subject
         assert round(float(reader.pages[0].mediabox.width)) == 792
+    # a split file carries its own page's resources, not the whole batch's
+    alone = len(render_certificate_pdf(items[0], paper="Letter"))
+    assert all(len(pdf) < 1.3 * alone for _, pdf in results)
     assert seen[0] == (0, 5) and seen[-1] == (5, 5)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
