@@ -7,28 +7,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
 
 from lti_tool import create_app
 from lti_tool.extensions import db
 from lti_tool.lti import keys as tool_keys
 from lti_tool.settings import normalise_database_url
+from support import TEST_SECRET, LiveServer, free_port
 
 PG_URL = os.environ.get("PEERPATH_TEST_DATABASE_URL")
-TEST_SECRET = "test-secret-key-with-enough-length-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _migrate(url: str, instance: Path) -> None:
@@ -123,22 +114,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-class LiveServer:
-    def __init__(self, wsgi_app, host: str, port: int, public_host: str | None = None):
-        self.server = make_server(host, port, wsgi_app, threaded=True)
-        self.url = f"http://{public_host or host}:{port}"
-        # A short poll interval: shutdown() waits for it, twice per test with two servers.
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def start(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(5)
 
 
 @pytest.fixture
