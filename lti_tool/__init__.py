@@ -46,9 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.context_processor(template_globals)
 
-    from .lti.views import bp as lti_bp
-
     from .lti.registration_views import bp as registration_bp
+    from .lti.views import bp as lti_bp
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(registration_bp)

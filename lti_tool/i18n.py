@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 from flask_babel import format_datetime
 
+from .extensions import babel
+
 SUPPORTED_LOCALES = ["en", "de", "fr", "es", "pt", "ja", "zh", "ar", "he", "ru", "el", "uk", "vi"]
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
 
@@ -32,13 +34,28 @@ def select_timezone() -> str | None:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def shown_language() -> str:
+    """The language the interface text is actually in: a catalogue we ship, else the default.
+
+    Declaring the person's locale on English fallback text would make screen readers read
+    it with the wrong voice (WCAG 3.1.1), and an RTL locale would mirror English sentences.
+    """
+    wanted = (select_locale() or "").replace("-", "_")
+    available = {str(loc) for loc in babel.list_translations()}
+    if wanted in available:
+        return wanted
+    language = wanted.split("_")[0].lower()
+    if language in available:
+        return language
+    return current_app.config["DEFAULT_LOCALE"]
+
+
 def text_direction() -> str:
-    locale = (select_locale() or "en").split("_")[0].lower()
-    return "rtl" if locale in RTL_LANGUAGES else "ltr"
+    return "rtl" if shown_language().split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
 def html_lang() -> str:
-    return (select_locale() or "en").replace("_", "-")
+    return shown_language().replace("_", "-")
 
 
 def init_app(app: Flask) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from support import TEST_SECRET, LiveServer, free_port
 
 from lti_tool import create_app
 from lti_tool.extensions import db
 from lti_tool.lti import keys as tool_keys
 from lti_tool.settings import normalise_database_url
-from support import TEST_SECRET, LiveServer, free_port
 
 PG_URL = os.environ.get("PEERPATH_TEST_DATABASE_URL")
 

@@ -6,7 +6,15 @@ from sqlalchemy import select
 
 from lti_tool.devlms.browser import ScriptedBrowser, forms
 from lti_tool.extensions import db
-from lti_tool.models import Activity, Context, LaunchSession, Membership, OidcState, ResourceLink, User
+from lti_tool.models import (
+    Activity,
+    Context,
+    LaunchSession,
+    Membership,
+    OidcState,
+    ResourceLink,
+    User,
+)
 
 
 def test_learner_launch_of_an_unset_link_says_it_is_not_ready(lti):
@@ -62,3 +70,10 @@ def test_instructor_sets_up_a_welcome_page_that_learners_then_see(lti):
         activity = db.session.scalars(select(Activity)).one()
         assert activity.kind == "welcome"
         assert db.session.scalars(select(ResourceLink)).one().activity_id == activity.id
+
+
+def test_page_declares_the_language_it_is_shown_in_not_the_wanted_one(lti):
+    # No Arabic catalogue ships yet: the English fallback must not be declared lang=ar, dir=rtl.
+    result = lti.launch("u-2004")
+    assert '<html lang="en" dir="ltr">' in result.text
+    assert '<span dir="auto">فاطمة حسن</span>' in result.text

@@ -6,29 +6,29 @@ import pytest
 
 from lti_tool.lti.claims import map_roles
 
-M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-I = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
-S = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
+MEMBER = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
 
 
 @pytest.mark.parametrize(
     ("lis", "expected"),
     [
-        ([M + "Learner"], ["learner"]),
+        ([MEMBER + "Learner"], ["learner"]),
         (["Learner"], ["learner"]),
-        ([M + "Instructor"], ["instructor"]),
+        ([MEMBER + "Instructor"], ["instructor"]),
         (["Instructor"], ["instructor"]),
         (["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"], ["instructor"]),
-        ([M + "ContentDeveloper"], ["instructor"]),
-        ([S + "Administrator"], ["instructor", "admin"]),
-        ([I + "Administrator", M + "Learner"], ["instructor", "admin"]),
-        ([M + "Mentor"], ["learner", "mentor"]),
+        ([MEMBER + "ContentDeveloper"], ["instructor"]),
+        ([SYSTEM + "Administrator"], ["instructor", "admin"]),
+        ([INSTITUTION + "Administrator", MEMBER + "Learner"], ["instructor", "admin"]),
+        ([MEMBER + "Mentor"], ["learner", "mentor"]),
         ([], ["learner"]),
         (["http://example.com/vocab#Wizard"], ["learner"]),
         # An institution-level "Instructor" is a job title, not a role in this course.
-        ([I + "Instructor", M + "Learner"], ["learner"]),
-        ([I + "Faculty"], ["learner"]),
-        ([None, 42, M + "Instructor"], ["instructor"]),
+        ([INSTITUTION + "Instructor", MEMBER + "Learner"], ["learner"]),
+        ([INSTITUTION + "Faculty"], ["learner"]),
+        ([None, 42, MEMBER + "Instructor"], ["instructor"]),
     ],
 )
 def test_map_roles(lis, expected):

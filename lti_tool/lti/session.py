@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import LaunchSession
 from ..models.base import utcnow
 
-TOKEN_PARAM = "lt"
+TOKEN_PARAM = "lt"  # noqa: S105 - a parameter name, not a secret
 CSRF_FIELD = "csrf_token"
 
 

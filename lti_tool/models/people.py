@@ -34,8 +34,13 @@ class User(db.Model):
 
     @property
     def display_name(self) -> str:
-        full = self.name or " ".join(p for p in (self.given_name, self.family_name) if p)
-        return full or self.email or f"User {self.sub[:12]}"
+        return display_name(self)
+
+
+def display_name(person) -> str:
+    """How to call someone: name, else given + family name, else email, else a short id."""
+    full = person.name or " ".join(p for p in (person.given_name, person.family_name) if p)
+    return full or person.email or f"User {person.sub[:12]}"
 
 
 class Context(db.Model):

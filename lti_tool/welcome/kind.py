@@ -16,6 +16,7 @@ from ..activities.views import get_activity_for_launch
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import Activity, LaunchSession, Membership, User
+from ..models.people import display_name
 
 MAX_TITLE = 200
 MAX_MESSAGE = 5000
@@ -45,18 +46,20 @@ def paragraphs(message: str) -> list[str]:
 
 
 def render(activity: Activity, launch: LaunchSession):
+    # Only the columns the page shows: courses can have thousands of members.
     members = db.session.execute(
-        select(User, Membership.roles)
+        select(User.name, User.given_name, User.family_name, User.email, User.sub, Membership.roles)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.context_id == activity.context_id, User.last_launch_at.is_not(None))
         .order_by(User.name)
     ).all()
+    people = [(display_name(m), m.roles.split()) for m in members]
     return render_template(
         "welcome/page.html",
         activity=activity,
         paragraphs=paragraphs(activity.settings.get("message", "")),
-        learners=[u for u, roles in members if "instructor" not in roles.split()],
-        instructors=[u for u, roles in members if "instructor" in roles.split()],
+        learners=[name for name, roles in people if "instructor" not in roles],
+        instructors=[name for name, roles in people if "instructor" in roles],
     )
 
 

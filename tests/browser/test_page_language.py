@@ -16,11 +16,6 @@ ARABIC_LEARNER = next(p for p in seed.LEARNERS if p.id == "u-2004")  # locale ar
 NOT_READY_EN = "Your instructor has not set up this activity yet."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: lti_tool/i18n.py html_lang()/text_direction() follow the launch locale "
-    "even when no catalogue for it exists, so English text is declared lang=ar-EG dir=rtl",
-)
 def test_english_fallback_page_is_not_declared_arabic(lti, context, shots) -> None:
     page = context.new_page()
     page.goto(f"{lti.lms_url}/courses/{lti.course.course_id}")

@@ -1,10 +1,12 @@
 // LTI Platform Storage (1EdTech client-side postMessages): bind a launch to this browser
 // without third-party cookies. Login page: lti.put_data, then go to the LMS.
-// Launch page: lti.get_data, then post the value back. No answer within 2 s: continue
+// Launch page: lti.get_data, then post the value back. The message is re-sent every
+// 250 ms (the LMS's storage frame may still be loading); no answer within 2 s: continue
 // without it (the server then treats the launch as bound by its one-time handle only).
 (function () {
   "use strict";
   var TIMEOUT_MS = 2000;
+  var RETRY_MS = 250;
 
   function storageFrame(name) {
     if (!window.parent || window.parent === window) { return null; }
@@ -27,9 +29,15 @@
     }
     window.addEventListener("message", listener);
     message.message_id = id;
-    var frame = storageFrame(target);
-    if (!frame) { finish(null); return; }
-    try { frame.postMessage(message, origin); } catch (e) { finish(null); return; }
+    function send() {
+      if (finished) { return; }
+      var frame = storageFrame(target);
+      if (frame) {
+        try { frame.postMessage(message, origin); } catch (e) { /* retried below */ }
+      }
+      window.setTimeout(send, RETRY_MS);
+    }
+    send();
     window.setTimeout(function () { finish(null); }, TIMEOUT_MS);
   }
 
