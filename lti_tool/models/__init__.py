@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from .activity import Activity, ResourceLink
+from .grades import GradeLineItem, GradeOutbox
 from .keys import ToolKey
 from .launch import LaunchSession, OidcState
 from .people import Context, Membership, User
@@ -11,6 +12,8 @@ __all__ = [
     "Activity",
     "Context",
     "Deployment",
+    "GradeLineItem",
+    "GradeOutbox",
     "LaunchSession",
     "Membership",
     "OidcState",
