@@ -90,7 +90,8 @@ def claim(invite: RegistrationInvite, issuer: str) -> None:
             RegistrationInvite.expires_at > now,
         )
         .values(used_at=now, used_by_issuer=issuer[:255])
-        .execution_options(synchronize_session=False)
+        # Keep the in-session object in step: sessions don't expire objects on commit.
+        .execution_options(synchronize_session="fetch")
     )
     if result.rowcount != 1:
         raise InviteError(

@@ -6,8 +6,15 @@ Imported by test modules as `devlms_helpers` (tests/ has no __init__.py; pytest 
 from __future__ import annotations
 
 import html
+import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from support import LiveServer, free_port
 
 _INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 _ACTION = re.compile(r'<form id="autopost" method="post" action="([^"]+)">')
@@ -40,3 +47,24 @@ def auth_params(login: dict[str, str], tool, **overrides: str | None) -> dict[st
 
 def auth_url(params: dict[str, str]) -> str:
     return "/lti/auth?" + urlencode(params)
+
+
+# -- the tool's side of service calls: one key pair and its JWKS on loopback ---------
+
+TOOL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@contextmanager
+def served_jwks(key=TOOL_KEY, kid: str = "k1") -> Iterator[str]:
+    """Serve a one-key JWKS over real HTTP on loopback; yields its URL."""
+    jwk = {**RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "alg": "RS256"}
+
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"keys": [jwk]}).encode()]
+
+    server = LiveServer(wsgi, "127.0.0.1", free_port()).start()
+    try:
+        yield f"{server.url}/jwks"
+    finally:
+        server.stop()

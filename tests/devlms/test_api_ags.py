@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import json
 import random
-import socket
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from devlms_helpers import TOOL_KEY, served_jwks
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from lti_tool.devlms import ags, oauth, seed, setup
 from lti_tool.devlms.api_models import AccessToken
@@ -29,33 +25,16 @@ LEARNER = seed.LEARNERS[0].id
 OTHER_LEARNER = seed.LEARNERS[1].id
 INSTRUCTOR = seed.INSTRUCTORS[0].id
 SCORE_TYPE = {"Content-Type": ags.SCORE_MEDIA_TYPE}
-_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_KEY = TOOL_KEY
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def jwks_url():
     """The tool's JWKS on loopback (one key, kid k1)."""
-    jwk = {**RSAAlgorithm.to_jwk(_KEY.public_key(), as_dict=True), "kid": "k1", "alg": "RS256"}
-
-    def wsgi(environ, start_response):
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps({"keys": [jwk]}).encode()]
-
-    port = _port()
-    server = make_server("127.0.0.1", port, wsgi, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{port}/jwks"
-    server.shutdown()
-    thread.join(5)
+    with served_jwks() as url:
+        yield url
 
 
 @pytest.fixture

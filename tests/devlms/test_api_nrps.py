@@ -5,16 +5,11 @@ Every call carries a bearer token obtained from the real token endpoint.
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
-from werkzeug.serving import make_server
+from devlms_helpers import TOOL_KEY, served_jwks
 
 from lti_tool.devlms import nrps, oauth, seed, setup
 
@@ -23,32 +18,16 @@ COURSE = seed.DEMO_COURSE_ID
 LEARNER_URI = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR_URI = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 EVERYONE = [p.id for p in seed.INSTRUCTORS + seed.LEARNERS]
-_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_KEY = TOOL_KEY
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def jwks_url():
-    jwk = {**RSAAlgorithm.to_jwk(_KEY.public_key(), as_dict=True), "kid": "k1", "alg": "RS256"}
-
-    def wsgi(environ, start_response):
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps({"keys": [jwk]}).encode()]
-
-    port = _port()
-    server = make_server("127.0.0.1", port, wsgi, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{port}/jwks"
-    server.shutdown()
-    thread.join(5)
+    """The tool's JWKS on loopback (one key, kid k1)."""
+    with served_jwks() as url:
+        yield url
 
 
 @pytest.fixture

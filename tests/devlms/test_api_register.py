@@ -6,48 +6,27 @@ End to end: a tool registered this way gets an access token with its own JWKS.
 from __future__ import annotations
 
 import copy
-import json
-import socket
-import threading
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from devlms_helpers import TOOL_KEY, served_jwks
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from lti_tool.devlms import oauth
 from lti_tool.devlms.api import issue_registration_token
 from lti_tool.devlms.models import DevTool, db
 
 TOOL_CONF = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_KEY = TOOL_KEY
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def jwks_url():
-    jwk = {**RSAAlgorithm.to_jwk(_KEY.public_key(), as_dict=True), "kid": "k1", "alg": "RS256"}
-
-    def wsgi(environ, start_response):
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps({"keys": [jwk]}).encode()]
-
-    port = _port()
-    server = make_server("127.0.0.1", port, wsgi, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{port}/jwks"
-    server.shutdown()
-    thread.join(5)
+    """The tool's JWKS on loopback (one key, kid k1)."""
+    with served_jwks() as url:
+        yield url
 
 
 @pytest.fixture
