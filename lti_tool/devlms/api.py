@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import ags, nrps, oauth, urls
+from . import ags, faults, nrps, oauth, urls
 from .api_models import (
     AccessToken,
     ApiCounter,
@@ -57,6 +57,11 @@ def _kind(kind: str) -> Callable:
         return view
 
     return mark
+
+
+# Faults on demand (500/503/429/401, hang, drop) for the next N calls of one kind, and the
+# /api/_dev/faults control endpoints; state in this database so every worker agrees.
+faults.install(bp, ENDPOINT_KINDS)
 
 
 class ApiError(Exception):
