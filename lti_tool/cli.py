@@ -51,6 +51,10 @@ def _register_commands() -> None:
 
     main.add_command(content_cli)
     main.add_command(certificates_cli)
+    from .services.cli import grades_cli, worker_command
+
+    main.add_command(worker_command)
+    main.add_command(grades_cli)
 
 
 _register_commands()
