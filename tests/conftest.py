@@ -98,7 +98,12 @@ def app_config(database_url, tool_port) -> dict:
 
 @pytest.fixture
 def app(app_config) -> Iterator:
+    from lti_tool.lti.platform_keys import platform_keys
+    from lti_tool.lti.tool_conf import registry_cache
+
     tool_keys.reset_cache()
+    platform_keys.clear()
+    registry_cache.clear()
     application = create_app(app_config)
     yield application
     with application.app_context():
@@ -271,8 +276,10 @@ def lti(app, tool_server, devlms_app, devlms_server) -> LtiEnv:
     from lti_tool.devlms import setup
     from lti_tool.lti import platforms
     from lti_tool.lti.platform_keys import platform_keys
+    from lti_tool.lti.tool_conf import registry_cache
 
     platform_keys.clear()
+    registry_cache.clear()
     tool_url = tool_server.url
     setup.register_tool(
         devlms_app,

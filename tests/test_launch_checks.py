@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lti_tool.lti import claims as c
+from lti_tool.lti.tool_conf import registry_cache
 from lti_tool.models import Context, LaunchSession, Membership, OidcState, User
 
 
@@ -229,6 +230,7 @@ def test_platform_that_teaches_deployments_gets_the_new_one_recorded(lti, app):
         platform = platforms.find(lti.lms_url, lti.client_id)
         platform.accept_new_deployments = True
         db.session.commit()
+    registry_cache.clear()  # another process's change: this one would see it within 30 s
     browser, state, nonce = lti.start_login()
     token = lti.sign(lti.claims(nonce, **{c.DEPLOYMENT_ID: "canvas-like-42"}))
     assert lti.post_launch(browser, token, state).status_code == 303

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Deployment, Platform
+from .tool_conf import registry_cache
 
 
 class PlatformError(ValueError):
@@ -89,6 +90,7 @@ def add_platform(data: PlatformInput) -> Platform:
     platform.deployments = [Deployment(deployment_id=d) for d in deployment_ids]
     db.session.add(platform)
     db.session.commit()
+    registry_cache.clear()
     return platform
 
 
@@ -101,6 +103,7 @@ def add_deployment(platform: Platform, deployment_id: str) -> Deployment:
     dep = Deployment(deployment_id=deployment_id)
     platform.deployments.append(dep)
     db.session.commit()
+    registry_cache.clear()
     return dep
 
 
@@ -114,3 +117,4 @@ def remove_platform(issuer: str, client_id: str) -> None:
         raise PlatformError(f"no platform with issuer {issuer!r} and client_id {client_id!r}")
     db.session.delete(platform)
     db.session.commit()
+    registry_cache.clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -29,12 +29,24 @@ def _insert_ignore(model, values: dict[str, Any], conflict: list[str]) -> None:
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict))
 
 
+# Statements built once: constructing a select() costs more than running it on SQLite.
+_LOOKUPS: dict[tuple, Any] = {}
+
+
+def _lookup_statement(model, names: tuple[str, ...]):
+    statement = _LOOKUPS.get((model, names))
+    if statement is None:
+        statement = select(model).where(*(getattr(model, n) == bindparam(n) for n in names))
+        _LOOKUPS[(model, names)] = statement
+    return statement
+
+
 def _get_or_create(model, keys: dict[str, Any], defaults: dict[str, Any]):
-    query = select(model).filter_by(**keys)
-    row = db.session.scalars(query).first()
+    statement = _lookup_statement(model, tuple(sorted(keys)))
+    row = db.session.scalars(statement, keys).first()
     if row is None:
         _insert_ignore(model, {**keys, **defaults}, list(keys))
-        row = db.session.scalars(query).one()
+        row = db.session.scalars(statement, keys).one()
     return row
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import abort, current_app, g, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -58,6 +58,13 @@ def _token_from_request() -> str | None:
     return request.form.get(TOKEN_PARAM) or request.args.get(TOKEN_PARAM)
 
 
+_LOAD_SESSION = (
+    select(LaunchSession)
+    .options(joinedload(LaunchSession.user), joinedload(LaunchSession.context))
+    .where(LaunchSession.id == bindparam("id"))
+)
+
+
 def load_launch(token: str | None) -> LaunchSession:
     if not token:
         raise LaunchTokenError(
@@ -71,11 +78,7 @@ def load_launch(token: str | None) -> LaunchSession:
         ) from None
     except BadSignature:
         raise LaunchTokenError(_("This link is not valid. Open the activity again from your course.")) from None
-    launch = db.session.scalars(
-        select(LaunchSession)
-        .options(joinedload(LaunchSession.user), joinedload(LaunchSession.context))
-        .where(LaunchSession.id == session_id)
-    ).first()
+    launch = db.session.scalars(_LOAD_SESSION, {"id": session_id}).first()
     if launch is None or launch.expires_at <= utcnow():
         raise LaunchTokenError(_("Your PeerPath session has ended. Open the activity again from your course."))
     return launch

@@ -16,11 +16,10 @@ from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.request import Request
 
-from ..models import Deployment, Platform
 from . import claims as c
 from .errors import LaunchError
 from .platform_keys import platform_keys
-from .tool_conf import DbToolConf
+from .tool_conf import DbToolConf, DeploymentRef, PlatformRef
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,8 @@ class LaunchSettings:
 
 @dataclass
 class ValidatedLaunch:
-    platform: Platform
-    deployment: Deployment | None  # None: a new deployment the platform may teach us
+    platform: PlatformRef
+    deployment: DeploymentRef | None  # None: a new deployment the platform may teach us
     deployment_id: str
     body: dict[str, Any]
 
@@ -83,7 +82,7 @@ class PeerPathMessageLaunch(MessageLaunch):
         super().__init__(_ParamRequest(params), tool_conf, session_service=_NoService(), cookie_service=_NoService())
         self._settings = settings
         self._auto_validation = False
-        self._platform: Platform | None = None
+        self._platform: PlatformRef | None = None
 
     def _get_request_param(self, key: str) -> str:
         return self._request.get_param(key)
@@ -184,7 +183,7 @@ class PeerPathMessageLaunch(MessageLaunch):
             return azp
         raise LaunchError("aud", "the id_token has no audience (aud)", issuer=body.get("iss"))
 
-    def _verify_signature_and_times(self, token: str, kid: str, platform: Platform, client_id: str) -> dict:
+    def _verify_signature_and_times(self, token: str, kid: str, platform: PlatformRef, client_id: str) -> dict:
         s = self._settings
         try:
             key = platform_keys.get_key(
