@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "GRADES_LEASE_SECONDS": 120,
     "GRADES_BACKOFF_BASE_MS": 2000,
     "GRADES_BACKOFF_MAX_SECONDS": 3600,
+    # The platform's Retry-After is obeyed up to this (a broken header must not park rows for days).
+    "GRADES_RETRY_AFTER_MAX_SECONDS": 6 * 3600,
     "GRADES_POLL_SECONDS": 1.0,
 }
 UNDELIVERED = (PENDING, FAILED)
@@ -267,7 +269,7 @@ def backoff_seconds(attempts: int) -> float:
 
 def _retry(row_id: int, attempts: int, exc: ags.AgsError) -> Outcome:
     if exc.retry_after is not None:
-        delay = min(exc.retry_after, float(setting("GRADES_BACKOFF_MAX_SECONDS")))
+        delay = min(exc.retry_after, float(setting("GRADES_RETRY_AFTER_MAX_SECONDS")))
     else:
         delay = backoff_seconds(attempts)
     return Outcome(row_id, PENDING, exc.message, exc.status, delay)
