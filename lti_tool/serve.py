@@ -5,6 +5,7 @@ The same code path serves SQLite and PostgreSQL; only PEERPATH_DATABASE_URL diff
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 from flask import current_app
@@ -21,8 +22,11 @@ class _Gunicorn(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        self.cfg.set("config", str(CONFIG_FILE))
-        self.load_config_from_file(str(CONFIG_FILE))
+        # config/gunicorn.conf.py first (operators edit it), then the command-line options.
+        settings = runpy.run_path(str(CONFIG_FILE))
+        for key, value in settings.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
         for key, value in self._options.items():
             self.cfg.set(key, value)
 
