@@ -51,5 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(registration_bp)
+    from .grades.views import bp as grades_bp
+
+    app.register_blueprint(grades_bp)
     registry.init_app(app)
     return app

@@ -171,6 +171,7 @@ def enqueue_score(
         last_error=problem,
     )
     db.session.add(row)
+    db.session.flush()  # the caller gets the row's id; the commit stays the caller's
     return row
 
 
