@@ -55,6 +55,9 @@ def _register_commands() -> None:
 
     main.add_command(worker_command)
     main.add_command(grades_cli)
+    from .services.roster_cli import roster_cli
+
+    main.add_command(roster_cli)
 
 
 _register_commands()

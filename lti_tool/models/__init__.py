@@ -7,6 +7,7 @@ from .launch import LaunchSession, OidcState
 from .people import Context, Membership, User
 from .platform import Deployment, Platform
 from .registration import RegistrationInvite
+from .roster import RosterChange, RosterSync
 
 __all__ = [
     "Activity",
@@ -20,6 +21,8 @@ __all__ = [
     "Platform",
     "RegistrationInvite",
     "ResourceLink",
+    "RosterChange",
+    "RosterSync",
     "ToolKey",
     "User",
 ]

@@ -73,6 +73,9 @@ class Membership(db.Model):
     # The LIS roles exactly as the LMS sent them.
     lis_roles: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set when the LMS roster (NRPS) no longer lists the person, or lists them Inactive or
+    # Deleted; None = a current member. The row and everything it links to are kept.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
     context: Mapped[Context] = relationship()

@@ -74,9 +74,7 @@ def armed(base: str) -> dict:
         ("401", 401, "invalid_token"),
     ],
 )
-def test_an_error_mode_answers_exactly_the_next_n_calls_then_stops(
-    base, auth, mode, status, error
-):
+def test_an_error_mode_answers_exactly_the_next_n_calls_then_stops(base, auth, mode, status, error):
     arm(base, kind="nrps", mode=mode, count=3, retry_after=2)
     for _ in range(3):
         r = roster(base, auth)
