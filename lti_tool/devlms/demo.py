@@ -178,6 +178,10 @@ def demo_command(
         tool_port, lms_port, platform_storage=not no_platform_storage, instance=instance
     )
     servers = DemoServers(demo, tool_port, lms_port).start()
+    from ..services.worker import BackgroundWorker
+
+    # The demo is one process: the grade outbox's sender runs beside the servers.
+    sender = BackgroundWorker(demo.tool_app).start()
     click.echo(instructions(demo))
     try:
         while True:
@@ -185,4 +189,5 @@ def demo_command(
     except KeyboardInterrupt:
         click.echo("Stopping the demo.")
     finally:
+        sender.stop()
         servers.stop()
