@@ -78,7 +78,8 @@ def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):
     expected = expected_latest(lti.app)
     assert len(expected) > 500  # many distinct (line item, learner) pairs, some graded twice or more
     assert lms_values(lti) == expected
-    # Each pair's score history in the LMS never went backwards: at most one accepted score
-    # per outbox row that was sent, and the final one is PeerPath's latest.
-    assert stats(lti)["scores_accepted"] <= by_status["delivered"]
+    # At most one accepted score per outbox row: re-sends after a lost answer were refused
+    # as not later (409), never applied twice. (A row the LMS applied after a timeout can
+    # end "superseded" when a newer version replaced it before the retry.)
+    assert stats(lti)["scores_accepted"] <= by_status["delivered"] + by_status.get("superseded", 0)
     assert elapsed < 60
