@@ -318,7 +318,7 @@ def test_canvas_media_type_and_plain_json_are_accepted(lti, course, media_type):
         roles, user, nxt = pages[key]
         headers = [("Content-Type", media_type)]
         if nxt:
-            headers.append(("Link", f'<{url}{nxt}>; rel="next"'))
+            headers.append(("Link", f'<{nxt}>; rel="next"'))  # relative: resolved, not rebuilt
         start_response("200 OK", headers)
         member = {"user_id": user, "roles": roles, "status": "Active"}
         return [json.dumps({"id": url, "members": [member]}).encode()]
@@ -364,3 +364,32 @@ def test_peerpath_has_the_roster_commands():
     from lti_tool.cli import main
 
     assert set(main.commands["roster"].commands) == {"sync", "status"}
+
+
+def test_instructors_see_the_roster_on_the_welcome_page_and_leavers_drop_off(lti):
+    from lti_tool.devlms.browser import forms
+
+    lti.app.config["ROSTER_MAX_AGE_SECONDS"] = 0  # every view syncs, to see changes at once
+    lti.launch("u-2002")
+    setup = lti.launch("u-1001")
+    form = next(f for f in forms(setup.text) if f.method == "post")
+    form.fields.update({"kind": "welcome", "welcome-title": "Hello", "welcome-message": "Hi"})
+    page = requests.post(setup.url.split("?")[0], data=form.fields, timeout=10)
+    assert page.status_code == 200
+    assert (
+        "10 people are in the course roster; 8 of them have not opened PeerPath yet." in page.text
+    )
+    assert "José Ramírez Núñez" in page.text
+
+    in_lms(lti, lambda: lms_db.session.delete(enrolment("u-2002")))
+    again = lti.launch("u-1001")
+    assert "9 people are in the course roster; 8 of them" in again.text
+    assert "José Ramírez Núñez" not in again.text  # left the course: no longer "here"
+
+    arm(lti, kind="nrps", mode="503", count=1)
+    failing = lti.launch("u-1001")
+    assert "The roster could not be updated from the LMS" in failing.text
+    assert "9 people are in the course roster" in failing.text  # the last good roster
+
+    learner = lti.launch("u-2003")
+    assert "course roster" not in learner.text

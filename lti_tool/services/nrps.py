@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from flask import current_app
@@ -141,8 +142,9 @@ def _check_granted(platform: Platform) -> None:
 def _next_link(response: requests.Response) -> str | None:
     """The `Link: <…>; rel="next"` URL exactly as sent: page tokens are case-sensitive."""
     for link in requests.utils.parse_header_links(response.headers.get("Link", "")):
-        if "next" in link.get("rel", "").lower().split():
-            return link.get("url") or None
+        if "next" in link.get("rel", "").lower().split() and link.get("url"):
+            # urljoin only resolves a relative URL; it never changes an absolute one's case.
+            return urljoin(response.url, link["url"])
     return None
 
 
@@ -438,10 +440,9 @@ def sync_roster(
             raise RosterError(_("The course's LMS registration no longer exists."))
         url = memberships_url(context)
         _check_granted(platform)
-        page_size = current_app.config.get("ROSTER_PAGE_SIZE")
-        roster = fetch_roster(
-            platform, url, tokens=tokens, session=session, page_size=page_size or None
-        )
+        # Settings from the environment arrive as strings.
+        page_size = int(current_app.config.get("ROSTER_PAGE_SIZE") or 0) or None
+        roster = fetch_roster(platform, url, tokens=tokens, session=session, page_size=page_size)
         _apply(context, roster, sync)
         db.session.commit()
     except RosterError as exc:

@@ -15,8 +15,9 @@ from ..activities.registry import ActivityFormError, ActivityKind, ActivitySpec
 from ..activities.views import get_activity_for_launch
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
-from ..models import Activity, LaunchSession, Membership, User
+from ..models import Activity, Context, LaunchSession, Membership, User
 from ..models.people import display_name
+from ..services import nrps
 
 MAX_TITLE = 200
 MAX_MESSAGE = 5000
@@ -46,11 +47,17 @@ def paragraphs(message: str) -> list[str]:
 
 
 def render(activity: Activity, launch: LaunchSession):
+    # Sync first (when stale), so the list below already reflects who left.
+    roster = _roster(activity.context_id) if launch.is_instructor else None
     # Only the columns the page shows: courses can have thousands of members.
     members = db.session.execute(
         select(User.name, User.given_name, User.family_name, User.email, User.sub, Membership.roles)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.context_id == activity.context_id, User.last_launch_at.is_not(None))
+        .where(
+            Membership.context_id == activity.context_id,
+            User.last_launch_at.is_not(None),
+            Membership.left_at.is_(None),
+        )
         .order_by(User.name)
     ).all()
     people = [(display_name(m), m.roles.split()) for m in members]
@@ -60,7 +67,17 @@ def render(activity: Activity, launch: LaunchSession):
         paragraphs=paragraphs(activity.settings.get("message", "")),
         learners=[name for name, roles in people if "instructor" not in roles],
         instructors=[name for name, roles in people if "instructor" in roles],
+        roster=roster,
     )
+
+
+def _roster(context_id: int) -> dict | None:
+    """The course roster for instructors, synced from the LMS at most every ROSTER_MAX_AGE_SECONDS."""
+    context = db.session.get(Context, context_id)
+    if context is None or not context.nrps_claim:
+        return None
+    result = nrps.ensure_fresh(context)
+    return {"summary": nrps.summary(context), "failed": None if result.ok else result.reason}
 
 
 @bp.route("/<public_id>/edit", methods=["GET", "POST"])
