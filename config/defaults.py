@@ -57,6 +57,28 @@ REGISTRATION_INVITE_HOURS = 72
 TOOL_NAME = "PeerPath"
 TOOL_DESCRIPTION = "Peer learning for the workplace: peer review, peer coaching and employee-authored lessons."
 
+# --- Grades (AGS outbox; see README "Grades") -------------------------------------
+# Rows one worker claims at a time, and how many it sends in parallel.
+GRADES_BATCH_SIZE = 100
+GRADES_SEND_THREADS = 8
+# A claimed row returns to the queue after this long if its worker died mid-send.
+GRADES_LEASE_SECONDS = 120
+# Exponential backoff with jitter on 5xx, timeouts and dropped connections.
+GRADES_BACKOFF_BASE_MS = 2000
+GRADES_BACKOFF_MAX_SECONDS = 3600
+# A Retry-After longer than this is capped (a misconfigured LMS must not park grades for days).
+GRADES_RETRY_AFTER_MAX_SECONDS = 6 * 3600
+# How often an idle worker looks for new rows.
+GRADES_POLL_SECONDS = 1.0
+# Timeout of one AGS call, in seconds.
+GRADES_HTTP_TIMEOUT = 10
+
+# --- Rosters (NRPS) -------------------------------------------------------------------
+# A course roster younger than this is not fetched again when a page asks for it.
+ROSTER_MAX_AGE_SECONDS = 900
+# Members per NRPS page (None: the LMS decides).
+ROSTER_PAGE_SIZE = None
+
 # --- Pages ------------------------------------------------------------------------
 # Who may frame the tool (CSP frame-ancestors). LMSs embed it, so the default is open.
 FRAME_ANCESTORS = "*"

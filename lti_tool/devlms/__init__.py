@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, g
 
 from .. import TEMPLATES
+from ..db_setup import install_sqlite_pragmas
 
 DEFAULTS: dict[str, Any] = {
     "ISSUER": "http://localhost:5001",
@@ -61,6 +62,9 @@ def create_devlms_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["devlms"] = {"parsed_keys": {}, "tool_jwks": {}, "lock": threading.Lock()}
     app.jinja_env.globals["csp_nonce"] = _csp_nonce
 
+    # WAL + synchronous=NORMAL like the tool: the default journal fsyncs every commit,
+    # which made the dev LMS, not PeerPath, the bottleneck of every benchmark.
+    install_sqlite_pragmas()
     db.init_app(app)
     with app.app_context():
         db.create_all()

@@ -96,7 +96,8 @@ def provision(launch: ValidatedLaunch) -> tuple[User, Context, Membership, Resou
     membership = _get_or_create(
         Membership, {"user_id": user.id, "context_id": context.id}, {"roles": roles, "lis_roles": lis_roles, "updated_at": now}
     )
-    _update(membership, {"roles": roles, "lis_roles": lis_roles})
+    # A launch proves presence: someone the roster sync saw leave is back.
+    _update(membership, {"roles": roles, "lis_roles": lis_roles, "left_at": None})
 
     link = None
     if launch.message_type == c.RESOURCE_LINK_REQUEST:

@@ -35,22 +35,12 @@ from ..models.grades import (
 )
 from . import ags
 
-# Defaults; every one can be set in the app config (tests shorten the delays).
-DEFAULTS: dict[str, Any] = {
-    "GRADES_BATCH_SIZE": 100,
-    "GRADES_SEND_THREADS": 8,
-    "GRADES_LEASE_SECONDS": 120,
-    "GRADES_BACKOFF_BASE_MS": 2000,
-    "GRADES_BACKOFF_MAX_SECONDS": 3600,
-    # The platform's Retry-After is obeyed up to this (a broken header must not park rows for days).
-    "GRADES_RETRY_AFTER_MAX_SECONDS": 6 * 3600,
-    "GRADES_POLL_SECONDS": 1.0,
-}
 UNDELIVERED = (PENDING, FAILED)
 
 
 def setting(name: str) -> Any:
-    return current_app.config.get(name, DEFAULTS[name])
+    """A GRADES_* setting; defaults and their reasons live in config/defaults.py."""
+    return current_app.config[name]
 
 
 class ScoreError(ValueError):
