@@ -4,6 +4,14 @@ from .activity import Activity, ResourceLink
 from .grades import GradeLineItem, GradeOutbox
 from .keys import ToolKey
 from .launch import LaunchSession, OidcState
+from .lessons import (
+    Lesson,
+    LessonAsset,
+    LessonComment,
+    LessonCoursePolicy,
+    LessonReview,
+    LessonVersion,
+)
 from .people import Context, Membership, User
 from .platform import Deployment, Platform
 from .registration import RegistrationInvite
@@ -16,6 +24,12 @@ __all__ = [
     "GradeLineItem",
     "GradeOutbox",
     "LaunchSession",
+    "Lesson",
+    "LessonAsset",
+    "LessonComment",
+    "LessonCoursePolicy",
+    "LessonReview",
+    "LessonVersion",
     "Membership",
     "OidcState",
     "Platform",
