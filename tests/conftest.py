@@ -57,6 +57,16 @@ def _template_db(_instance_root, tmp_path_factory) -> str:
 def _truncate_all(url: str) -> None:
     engine = create_engine(normalise_database_url(url))
     with engine.begin() as conn:
+        # A connection a previous test left open (a server thread mid-request) would make
+        # TRUNCATE wait forever for its lock: end them all first, this database is ours.
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
         tables = [
             r[0]
             for r in conn.execute(

@@ -1,11 +1,11 @@
 // LTI Platform Storage (1EdTech client-side postMessages): bind a launch to this browser
 // without third-party cookies. Login page: lti.put_data, then go to the LMS.
 // Launch page: lti.get_data, then post the value back. The message is re-sent every
-// 250 ms (the LMS's storage frame may still be loading); no answer within 2 s: continue
+// 250 ms (the LMS's storage frame may still be loading); no answer within 4 s: continue
 // without it (the server then treats the launch as bound by its one-time handle only).
 (function () {
   "use strict";
-  var TIMEOUT_MS = 2000;
+  var TIMEOUT_MS = 4000;
   var RETRY_MS = 250;
 
   function storageFrame(name) {
