@@ -54,5 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .grades.views import bp as grades_bp
 
     app.register_blueprint(grades_bp)
+    from .lessons.views import bp as lessons_bp
+
+    app.register_blueprint(lessons_bp)
     registry.init_app(app)
     return app
