@@ -295,15 +295,7 @@ def prepare(name: str, tmp: Path, n_users: int, platform_storage: bool) -> Prepa
             "TESTING": False,
         }
     )
-    setup.register_tool(
-        lms_app,
-        client_id=CLIENT_ID,
-        name="PeerPath",
-        login_url=f"{tool_url}/lti/login",
-        launch_url=f"{tool_url}/lti/launch",
-        jwks_url=f"{tool_url}/lti/jwks",
-        deployment_id="1",
-    )
+    setup.register_peerpath(lms_app, CLIENT_ID, tool_url, deployment_id="1")
     course = setup.seed_demo_course(lms_app, CLIENT_ID)
     learners = _learner_ids(n_users)
     with lms_app.app_context():

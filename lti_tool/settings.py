@@ -80,7 +80,7 @@ def _finish(app: Flask) -> None:
                 "PEERPATH_SECRET_KEY is not set. Production needs a long random secret "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
-        cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+        cfg["SECRET_KEY"] = instance_secret(Path(app.instance_path) / "secret_key")
     elif not dev and len(cfg["SECRET_KEY"]) < 32:
         raise ConfigError("PEERPATH_SECRET_KEY is too short for production: use at least 32 characters.")
 
@@ -125,7 +125,8 @@ def _finish(app: Flask) -> None:
     cfg.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
 
 
-def _instance_secret(path: Path) -> str:
+def instance_secret(path: Path) -> str:
+    """A random secret kept in a 0600 file under instance/, made on first use."""
     if path.exists():
         return path.read_text().strip()
     value = secrets.token_urlsafe(48)

@@ -291,15 +291,7 @@ def lti(app, tool_server, devlms_app, devlms_server) -> LtiEnv:
     platform_keys.clear()
     registry_cache.clear()
     tool_url = tool_server.url
-    setup.register_tool(
-        devlms_app,
-        client_id=TEST_CLIENT_ID,
-        name="PeerPath",
-        login_url=f"{tool_url}/lti/login",
-        launch_url=f"{tool_url}/lti/launch",
-        jwks_url=f"{tool_url}/lti/jwks",
-        deployment_id="1",
-    )
+    setup.register_peerpath(devlms_app, TEST_CLIENT_ID, tool_url, deployment_id="1")
     course = setup.seed_demo_course(devlms_app, TEST_CLIENT_ID)
     with app.app_context():
         platforms.add_platform(setup.platform_input(devlms_app, TEST_CLIENT_ID))

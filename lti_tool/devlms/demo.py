@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import click
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from ..settings import instance_secret
 from . import create_devlms_app, setup
 
 DEMO_CLIENT_ID = "peerpath-demo"
@@ -33,16 +33,6 @@ class Demo:
     course: setup.DemoCourse
     tool_url: str
     lms_url: str
-
-
-def _instance_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    return value
 
 
 def check_development() -> None:
@@ -81,20 +71,12 @@ def prepare_demo(
         {
             "ISSUER": lms_url,
             "DATABASE_URL": f"sqlite:///{(instance_dir / 'devlms.sqlite').resolve()}",
-            "SECRET_KEY": _instance_secret(instance_dir / "devlms_secret_key"),
+            "SECRET_KEY": instance_secret(instance_dir / "devlms_secret_key"),
             "PLATFORM_STORAGE": platform_storage,
             "TESTING": False,
         }
     )
-    setup.register_tool(
-        lms_app,
-        client_id=DEMO_CLIENT_ID,
-        name="PeerPath",
-        login_url=f"{tool_url}/lti/login",
-        launch_url=f"{tool_url}/lti/launch",
-        jwks_url=f"{tool_url}/lti/jwks",
-        deployment_id=DEMO_DEPLOYMENT_ID,
-    )
+    setup.register_peerpath(lms_app, DEMO_CLIENT_ID, tool_url, deployment_id=DEMO_DEPLOYMENT_ID)
     course = setup.seed_demo_course(lms_app, client_id=DEMO_CLIENT_ID)
     with tool_app.app_context():
         upgrade()

@@ -60,6 +60,19 @@ def register_tool(
         return tool
 
 
+def register_peerpath(app: Flask, client_id: str, tool_url: str, deployment_id: str = "1") -> DevTool:
+    """Register a PeerPath instance served at tool_url with its standard LTI endpoints."""
+    return register_tool(
+        app,
+        client_id=client_id,
+        name="PeerPath",
+        login_url=f"{tool_url}/lti/login",
+        launch_url=f"{tool_url}/lti/launch",
+        jwks_url=f"{tool_url}/lti/jwks",
+        deployment_id=deployment_id,
+    )
+
+
 def _upsert_person(p: seed.SeedPerson) -> Person:
     person = db.session.get(Person, p.id) or Person(id=p.id)
     person.given_name, person.family_name, person.name = p.given_name, p.family_name, p.name
