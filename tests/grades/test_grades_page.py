@@ -6,16 +6,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from sqlalchemy import select
-from test_grades_helpers import (
-    FAST_GRADES,
+from grades_helpers import (
     client_for,
     create_line_items,
     gradebook,
     launched_link,
-    reset_tokens,
     tool_user,
 )
+from sqlalchemy import select
 
 from lti_tool.devlms.browser import forms
 from lti_tool.extensions import db
@@ -23,18 +21,6 @@ from lti_tool.models import ResourceLink
 from lti_tool.models.grades import GradeOutbox
 from lti_tool.services import outbox, worker
 from lti_tool.services.cli import grades_cli, worker_command
-
-
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, **FAST_GRADES}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    reset_tokens()
-    yield
-    reset_tokens()
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ from __future__ import annotations
 import random
 import time
 
-import pytest
-from sqlalchemy import func, select
-from test_grades_helpers import (
-    FAST_GRADES,
+from grades_helpers import (
     add_learners,
     arm,
     create_line_items,
@@ -19,6 +16,7 @@ from test_grades_helpers import (
     reset_tokens,
     stats,
 )
+from sqlalchemy import func, select
 
 from lti_tool.extensions import db
 from lti_tool.models import ResourceLink, User
@@ -34,11 +32,6 @@ FAULT_MIX = [
     {"kind": "ags", "mode": "hang", "count": 2, "hang_seconds": 1.5},
     {"kind": "token", "mode": "500", "count": 2},
 ]
-
-
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, **FAST_GRADES}
 
 
 def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):

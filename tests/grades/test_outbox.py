@@ -6,9 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
-from test_grades_helpers import (
-    FAST_GRADES,
+from grades_helpers import (
     arm,
     create_line_items,
     expected_latest,
@@ -20,6 +18,7 @@ from test_grades_helpers import (
     stats,
     tool_user,
 )
+from sqlalchemy import select, update
 
 from lti_tool.extensions import db
 from lti_tool.models import ResourceLink
@@ -28,18 +27,6 @@ from lti_tool.models.grades import GradeOutbox
 from lti_tool.services import outbox, worker
 
 LEARNERS = ["u-2001", "u-2002", "u-2003", "u-2004", "u-2005"]
-
-
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, **FAST_GRADES}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    reset_tokens()
-    yield
-    reset_tokens()
 
 
 @pytest.fixture

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-from test_grades_helpers import (
-    FAST_GRADES,
+from grades_helpers import (
     client_for,
     gradebook,
     launched_link,
-    reset_tokens,
     stats,
     tool_user,
 )
+from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.lti import claims as c
 from lti_tool.models import GradeLineItem, ResourceLink
 from lti_tool.models.grades import GradeOutbox
 from lti_tool.services import ags, oauth, outbox, worker
-
-
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, **FAST_GRADES}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    reset_tokens()
-    yield
-    reset_tokens()
 
 
 def test_scores_url_goes_before_the_query_string():
