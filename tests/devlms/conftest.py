@@ -97,3 +97,12 @@ def course(devlms_app, tool):
 @pytest.fixture
 def lms(devlms_app):
     return devlms_app.test_client()
+
+
+@pytest.fixture
+def jwks_url():
+    """The tool's JWKS on loopback (one key, kid k1): `devlms_helpers.TOOL_KEY` signs as the tool."""
+    from devlms_helpers import served_jwks
+
+    with served_jwks() as url:
+        yield url

@@ -68,3 +68,26 @@ def served_jwks(key=TOOL_KEY, kid: str = "k1") -> Iterator[str]:
         yield f"{server.url}/jwks"
     finally:
         server.stop()
+
+
+def service_token(
+    base: str, client_id: str, scopes: list[str], key=TOOL_KEY, kid: str = "k1"
+) -> str:
+    """An access token from the dev LMS's real token endpoint, asked for as a tool would."""
+    import requests
+
+    from lti_tool.devlms import oauth
+
+    signed = oauth.make_client_assertion(key, kid, client_id, f"{base}/lti/token")
+    r = requests.post(
+        f"{base}/lti/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": oauth.CLIENT_ASSERTION_TYPE,
+            "client_assertion": signed,
+            "scope": " ".join(scopes),
+        },
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]

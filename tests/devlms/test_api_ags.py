@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from devlms_helpers import TOOL_KEY, served_jwks
+from devlms_helpers import TOOL_KEY, service_token
 from sqlalchemy import update
 
 from lti_tool.devlms import ags, oauth, seed, setup
@@ -26,15 +26,6 @@ OTHER_LEARNER = seed.LEARNERS[1].id
 INSTRUCTOR = seed.INSTRUCTORS[0].id
 SCORE_TYPE = {"Content-Type": ags.SCORE_MEDIA_TYPE}
 _KEY = TOOL_KEY
-
-
-
-
-@pytest.fixture
-def jwks_url():
-    """The tool's JWKS on loopback (one key, kid k1)."""
-    with served_jwks() as url:
-        yield url
 
 
 @pytest.fixture
@@ -58,19 +49,7 @@ def base(lms, devlms_server):
 
 
 def get_token(base: str, scopes: list[str]) -> str:
-    signed = oauth.make_client_assertion(_KEY, "k1", CLIENT_ID, f"{base}/lti/token")
-    r = requests.post(
-        f"{base}/lti/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": oauth.CLIENT_ASSERTION_TYPE,
-            "client_assertion": signed,
-            "scope": " ".join(scopes),
-        },
-        timeout=10,
-    )
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
+    return service_token(base, CLIENT_ID, scopes)
 
 
 @pytest.fixture

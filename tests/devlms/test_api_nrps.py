@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from devlms_helpers import TOOL_KEY, served_jwks
+from devlms_helpers import TOOL_KEY, service_token
 
 from lti_tool.devlms import nrps, oauth, seed, setup
 
@@ -19,15 +19,6 @@ LEARNER_URI = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR_URI = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 EVERYONE = [p.id for p in seed.INSTRUCTORS + seed.LEARNERS]
 _KEY = TOOL_KEY
-
-
-
-
-@pytest.fixture
-def jwks_url():
-    """The tool's JWKS on loopback (one key, kid k1)."""
-    with served_jwks() as url:
-        yield url
 
 
 @pytest.fixture
@@ -45,19 +36,7 @@ def base(devlms_app, jwks_url, devlms_server):
 
 
 def get_token(base: str, scopes: list[str]) -> str:
-    signed = oauth.make_client_assertion(_KEY, "k1", CLIENT_ID, f"{base}/lti/token")
-    r = requests.post(
-        f"{base}/lti/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": oauth.CLIENT_ASSERTION_TYPE,
-            "client_assertion": signed,
-            "scope": " ".join(scopes),
-        },
-        timeout=10,
-    )
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
+    return service_token(base, CLIENT_ID, scopes)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import copy
 
 import pytest
 import requests
-from devlms_helpers import TOOL_KEY, served_jwks
+from devlms_helpers import TOOL_KEY
 from sqlalchemy import select
 
 from lti_tool.devlms import oauth
@@ -18,15 +18,6 @@ from lti_tool.devlms.models import DevTool, db
 
 TOOL_CONF = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 _KEY = TOOL_KEY
-
-
-
-
-@pytest.fixture
-def jwks_url():
-    """The tool's JWKS on loopback (one key, kid k1)."""
-    with served_jwks() as url:
-        yield url
 
 
 @pytest.fixture

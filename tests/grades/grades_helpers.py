@@ -49,8 +49,18 @@ def add_learners(lti, n: int, prefix: str = "u-5") -> list[str]:
     ids = [f"{prefix}{i:03d}" for i in range(n)]
     with lti.devlms_app.app_context():
         for pid in ids:
-            lms_db.session.add(Person(id=pid, name=f"Learner {pid}", given_name="Learner", family_name=pid, email=f"{pid}@example.com"))
-            lms_db.session.add(Enrolment(course_id=lti.course.course_id, person_id=pid, role=LEARNER))
+            lms_db.session.add(
+                Person(
+                    id=pid,
+                    name=f"Learner {pid}",
+                    given_name="Learner",
+                    family_name=pid,
+                    email=f"{pid}@example.com",
+                )
+            )
+            lms_db.session.add(
+                Enrolment(course_id=lti.course.course_id, person_id=pid, role=LEARNER)
+            )
         lms_db.session.commit()
     with lti.app.app_context():
         platform = db.session.scalars(select(Platform)).one()
@@ -63,7 +73,9 @@ def add_learners(lti, n: int, prefix: str = "u-5") -> list[str]:
 def tool_user(lti, sub: str) -> User:
     """The tool's user row for an LMS user id (creates it, as an NRPS sync would)."""
     platform = db.session.scalars(select(Platform)).one()
-    user = db.session.scalars(select(User).where(User.platform_id == platform.id, User.sub == sub)).first()
+    user = db.session.scalars(
+        select(User).where(User.platform_id == platform.id, User.sub == sub)
+    ).first()
     if user is None:
         user = User(platform_id=platform.id, sub=sub, name=sub)
         db.session.add(user)
@@ -81,7 +93,9 @@ def create_line_items(lti, link_id: int, n: int, score_maximum: float = 100) -> 
     with lti.app.app_context():
         client = client_for(link_id)
         return [
-            client.create_line_item(label=f"Column {i}", score_maximum=score_maximum, tag=f"col-{i}")["id"]
+            client.create_line_item(
+                label=f"Column {i}", score_maximum=score_maximum, tag=f"col-{i}"
+            )["id"]
             for i in range(n)
         ]
 
@@ -92,7 +106,9 @@ def stats(lti) -> dict[str, Any]:
 
 def gradebook(lti) -> dict[str, dict[str, dict]]:
     """{line item URL: {user id: result}} as the dev LMS holds it now."""
-    body = requests.get(f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/gradebook", timeout=10).json()
+    body = requests.get(
+        f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/gradebook", timeout=10
+    ).json()
     return {column["id"]: column["results"] for column in body["line_items"]}
 
 
@@ -119,4 +135,8 @@ def expected_latest(app) -> dict[tuple[str, str], float]:
 
 
 def lms_values(lti) -> dict[tuple[str, str], float]:
-    return {(url, user): r["scoreGiven"] for url, results in gradebook(lti).items() for user, r in results.items()}
+    return {
+        (url, user): r["scoreGiven"]
+        for url, results in gradebook(lti).items()
+        for user, r in results.items()
+    }

@@ -20,8 +20,13 @@ from lti_tool.services import ags, oauth, outbox, worker
 
 def test_scores_url_goes_before_the_query_string():
     url = "https://lms.example/mod/lti/services.php/2/lineitems/7/lineitem?type_id=3"
-    assert ags.service_url(url, "scores") == "https://lms.example/mod/lti/services.php/2/lineitems/7/lineitem/scores?type_id=3"
-    assert ags.service_url(url, "results", {"user_id": "u 1"}).endswith("/lineitem/results?type_id=3&user_id=u+1")
+    assert (
+        ags.service_url(url, "scores")
+        == "https://lms.example/mod/lti/services.php/2/lineitems/7/lineitem/scores?type_id=3"
+    )
+    assert ags.service_url(url, "results", {"user_id": "u 1"}).endswith(
+        "/lineitem/results?type_id=3&user_id=u+1"
+    )
     assert ags.service_url("https://canvas.example/api/lti/courses/1/line_items/9/", "scores") == (
         "https://canvas.example/api/lti/courses/1/line_items/9/scores"
     )
@@ -51,8 +56,13 @@ def test_line_item_is_found_by_link_and_tag_before_one_is_created(lti):
     link_id = launched_link(lti)
     with lti.app.app_context():
         client = client_for(link_id)
-        kwargs = {"label": "Peer review", "score_maximum": 10, "resource_link_id": lti.course.link_id,
-                  "tag": "review", "resource_id": "act-1"}
+        kwargs = {
+            "label": "Peer review",
+            "score_maximum": 10,
+            "resource_link_id": lti.course.link_id,
+            "tag": "review",
+            "resource_id": "act-1",
+        }
         first = client.find_or_create_line_item(**kwargs)
         again = client.find_or_create_line_item(**kwargs)
         other = client.find_or_create_line_item(**{**kwargs, "tag": "coaching"})
@@ -66,7 +76,10 @@ def test_line_item_search_follows_link_next_verbatim(lti):
     link_id = launched_link(lti)
     with lti.app.app_context():
         client = client_for(link_id)
-        made = [client.create_line_item(label=f"C{i}", score_maximum=5, tag="paged")["id"] for i in range(7)]
+        made = [
+            client.create_line_item(label=f"C{i}", score_maximum=5, tag="paged")["id"]
+            for i in range(7)
+        ]
         found = client.find_line_items(tag="paged", limit=2)  # 4 pages, mixed-case page tokens
     assert [i["id"] for i in found] == made
 
@@ -75,8 +88,13 @@ def test_score_reaches_the_gradebook_and_reads_back(lti):
     link_id = launched_link(lti)
     with lti.app.app_context():
         link = db.session.get(ResourceLink, link_id)
-        row = outbox.enqueue_score(user=tool_user(lti, "u-2002"), resource_link=link, score_given=7.5,
-                                   score_maximum=10, comment="Clear and kind feedback")
+        row = outbox.enqueue_score(
+            user=tool_user(lti, "u-2002"),
+            resource_link=link,
+            score_given=7.5,
+            score_maximum=10,
+            comment="Clear and kind feedback",
+        )
         db.session.commit()
         row_id = row.id
     worker.drain(lti.app, timeout=20)
@@ -99,8 +117,13 @@ def test_missing_score_scope_fails_clearly_and_sends_nothing(lti):
         claim = dict(link.ags_claim)
         claim["scope"] = [c.SCOPE_LINEITEM_READONLY]
         link.ags_claim = claim
-        row = outbox.enqueue_score(user=tool_user(lti, "u-2003"), resource_link=link, score_given=3, score_maximum=10,
-                                   line_item_url=f"{lti.lms_url}/api/courses/{lti.course.course_id}/lineitems/1/lineitem?type_id=1")
+        row = outbox.enqueue_score(
+            user=tool_user(lti, "u-2003"),
+            resource_link=link,
+            score_given=3,
+            score_maximum=10,
+            line_item_url=f"{lti.lms_url}/api/courses/{lti.course.course_id}/lineitems/1/lineitem?type_id=1",
+        )
         db.session.commit()
         row_id = row.id
     posts = stats(lti)["score_posts"]

@@ -33,8 +33,13 @@ def troubled(lti):
         link = db.session.get(ResourceLink, link_id)
 
         def score(sub, value, url=good):
-            return outbox.enqueue_score(user=tool_user(lti, sub), resource_link=link, line_item_url=url,
-                                        score_given=value, score_maximum=10).id
+            return outbox.enqueue_score(
+                user=tool_user(lti, sub),
+                resource_link=link,
+                line_item_url=url,
+                score_given=value,
+                score_maximum=10,
+            ).id
 
         ids = {
             "good": score("u-2001", 8),
@@ -64,7 +69,10 @@ def test_each_bad_score_fails_with_the_reason_and_nothing_is_dropped(lti, troubl
     for key in ("unknown_user", "instructor"):
         assert rows[ids[key]].status == "failed" and rows[ids[key]].last_http_status == 400
         assert "not gradable" in rows[ids[key]].last_error
-    assert rows[ids["deleted_item"]].status == "failed" and rows[ids["deleted_item"]].last_http_status == 404
+    assert (
+        rows[ids["deleted_item"]].status == "failed"
+        and rows[ids["deleted_item"]].last_http_status == 404
+    )
     assert "no longer has this grade column" in rows[ids["deleted_item"]].last_error
 
 
@@ -82,7 +90,11 @@ def test_instructor_page_lists_failures_and_retries_them(lti, troubled):
     assert page.status_code == 200, page.text
     assert 'data-status="failed"><th scope="row">Failed</th><td>4</td>' in page.text
     assert 'data-status="delivered"><th scope="row">Delivered</th><td>1</td>' in page.text
-    assert "above the maximum" in page.text and "not gradable" in page.text and "no longer has this grade column" in page.text
+    assert (
+        "above the maximum" in page.text
+        and "not gradable" in page.text
+        and "no longer has this grade column" in page.text
+    )
     # Retry one row with the page's own form (CSRF token and launch token included).
     form = next(f for f in forms(page.text) if f.fields.get("row") == str(ids["unknown_user"]))
     answer = http.post(urljoin(page.url, form.action), data=form.fields, timeout=10)
@@ -97,7 +109,9 @@ def test_learners_cannot_see_the_grades_page(lti):
     launched_link(lti)
     result = lti.launch("u-2002")
     token = parse_qs(urlsplit(result.url).query).get("lt", [""])[0]
-    assert requests.get(f"{lti.tool_url}/grades", params={"lt": token}, timeout=10).status_code == 403
+    assert (
+        requests.get(f"{lti.tool_url}/grades", params={"lt": token}, timeout=10).status_code == 403
+    )
     assert requests.get(f"{lti.tool_url}/grades", timeout=10).status_code == 401
 
 

@@ -40,8 +40,13 @@ def enqueue(lti, link_id: int, url: str, scores: dict[str, float]) -> list[int]:
     with lti.app.app_context():
         link = db.session.get(ResourceLink, link_id)
         rows = [
-            outbox.enqueue_score(user=tool_user(lti, sub), resource_link=link, line_item_url=url,
-                                 score_given=value, score_maximum=10)
+            outbox.enqueue_score(
+                user=tool_user(lti, sub),
+                resource_link=link,
+                line_item_url=url,
+                score_given=value,
+                score_maximum=10,
+            )
             for sub, value in scores.items()
         ]
         db.session.commit()
@@ -74,9 +79,15 @@ def test_latest_score_wins_and_older_versions_are_never_sent(lti, course):
 
 FAULTS = [
     pytest.param({"kind": "ags", "mode": "500", "count": 4}, id="ags-500"),
-    pytest.param({"kind": "ags", "mode": "503", "count": 3, "retry_after": 0}, id="ags-503-retry-after"),
-    pytest.param({"kind": "ags", "mode": "429", "count": 3, "retry_after": 0}, id="ags-429-retry-after"),
-    pytest.param({"kind": "ags", "mode": "hang", "count": 2, "hang_seconds": 1.5}, id="ags-hang-past-timeout"),
+    pytest.param(
+        {"kind": "ags", "mode": "503", "count": 3, "retry_after": 0}, id="ags-503-retry-after"
+    ),
+    pytest.param(
+        {"kind": "ags", "mode": "429", "count": 3, "retry_after": 0}, id="ags-429-retry-after"
+    ),
+    pytest.param(
+        {"kind": "ags", "mode": "hang", "count": 2, "hang_seconds": 1.5}, id="ags-hang-past-timeout"
+    ),
     pytest.param({"kind": "ags", "mode": "drop", "count": 3}, id="ags-drop"),
     pytest.param({"kind": "ags", "mode": "401", "count": 3}, id="ags-token-rejected"),
     pytest.param({"kind": "token", "mode": "500", "count": 2}, id="token-500"),
@@ -124,14 +135,21 @@ def test_crash_between_send_and_mark_neither_loses_nor_corrupts(lti, course):
     enqueue(lti, link_id, url, {"u-2003": 8})
     with lti.app.app_context():
         assert outbox.run_batch().claimed == 1  # the new row only: the old ones are leased
-        db.session.execute(update(GradeOutbox).where(GradeOutbox.status == "sending").values(claimed_until=utcnow()))
+        db.session.execute(
+            update(GradeOutbox)
+            .where(GradeOutbox.status == "sending")
+            .values(claimed_until=utcnow())
+        )
         db.session.commit()
     worker.drain(lti.app, timeout=20)
     final = statuses(lti)
     # The re-sent rows got 409 (same timestamp); read-back shows the LMS has them: delivered.
     assert sorted(s for s, _e in final.values()) == ["delivered"] * 5 + ["superseded"], final
     values = gradebook(lti)[url]
-    assert {u: r["scoreGiven"] for u, r in values.items()} == {**{s: 3 for s in LEARNERS}, "u-2003": 8}
+    assert {u: r["scoreGiven"] for u, r in values.items()} == {
+        **{s: 3 for s in LEARNERS},
+        "u-2003": 8,
+    }
     assert_lms_matches_peerpath(lti)
 
 
@@ -154,10 +172,19 @@ def test_several_workers_never_send_a_row_twice(lti, course):
         link = db.session.get(ResourceLink, link_id)
         for u in urls:
             for sub in subs:
-                outbox.enqueue_score(user=tool_user(lti, sub), resource_link=link, line_item_url=u, score_given=1, score_maximum=10)
+                outbox.enqueue_score(
+                    user=tool_user(lti, sub),
+                    resource_link=link,
+                    line_item_url=u,
+                    score_given=1,
+                    score_maximum=10,
+                )
         db.session.commit()
     posts = stats(lti)["score_posts"]
-    workers = [threading.Thread(target=worker.drain, args=(lti.app,), kwargs={"timeout": 30, "batch": 5}) for _ in range(3)]
+    workers = [
+        threading.Thread(target=worker.drain, args=(lti.app,), kwargs={"timeout": 30, "batch": 5})
+        for _ in range(3)
+    ]
     for t in workers:
         t.start()
     for t in workers:

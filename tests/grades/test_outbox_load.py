@@ -48,14 +48,19 @@ def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):
     try:
         with lti.app.app_context():
             link = db.session.get(ResourceLink, link_id)
-            users = {u.sub: u for u in db.session.scalars(select(User).where(User.sub.in_(learners)))}
+            users = {
+                u.sub: u for u in db.session.scalars(select(User).where(User.sub.in_(learners)))
+            }
             # 1,000 grades in 50 transactions while the sender runs: repeats of the same
             # (line item, learner) happen, so "latest wins" is exercised under load.
             for _txn in range(50):
                 for _ in range(20):
                     outbox.enqueue_score(
-                        user=users[rng.choice(learners)], resource_link=link, line_item_url=rng.choice(items),
-                        score_given=rng.randrange(0, 101), score_maximum=100,
+                        user=users[rng.choice(learners)],
+                        resource_link=link,
+                        line_item_url=rng.choice(items),
+                        score_given=rng.randrange(0, 101),
+                        score_maximum=100,
                     )
                 db.session.commit()
         worker.drain(lti.app, timeout=90)
@@ -65,11 +70,17 @@ def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):
     fired = faults(lti)
     assert fired["fired"] == sum(f["count"] for f in FAULT_MIX), fired
     with lti.app.app_context():
-        by_status = dict(db.session.execute(select(GradeOutbox.status, func.count()).group_by(GradeOutbox.status)).all())
+        by_status = dict(
+            db.session.execute(
+                select(GradeOutbox.status, func.count()).group_by(GradeOutbox.status)
+            ).all()
+        )
     assert sum(by_status.values()) == 1000
     assert set(by_status) <= {"delivered", "superseded"}, by_status
     expected = expected_latest(lti.app)
-    assert len(expected) > 500  # many distinct (line item, learner) pairs, some graded twice or more
+    assert (
+        len(expected) > 500
+    )  # many distinct (line item, learner) pairs, some graded twice or more
     assert lms_values(lti) == expected
     # At most one accepted score per outbox row: re-sends after a lost answer were refused
     # as not later (409), never applied twice. (A row the LMS applied after a timeout can
