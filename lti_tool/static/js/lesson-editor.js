@@ -16,7 +16,8 @@
   var saveTimer = null;
   var previewSeq = 0;
   var saving = false;
-  var dirty = false;
+  var dirty = false;   // typed while a save was on its way: save again when it returns
+  var pending = false; // changes the server does not have yet
 
   function headers(json) {
     var h = { "Authorization": "Bearer " + d.token, "X-CSRF-Token": d.csrf, "Accept": "application/json" };
@@ -24,8 +25,11 @@
     return h;
   }
 
-  function post(url, body) {
-    return fetch(url, { method: "POST", headers: headers(true), body: JSON.stringify(body), credentials: "omit" })
+  function post(url, body, keepalive) {
+    var data = JSON.stringify(body);
+    // keepalive lets a save started while the page unloads finish (browsers cap it at 64 KB).
+    return fetch(url, { method: "POST", headers: headers(true), body: data, credentials: "omit",
+                        keepalive: Boolean(keepalive) && data.length < 60000 })
       .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; }); });
   }
 
@@ -79,23 +83,27 @@
     }).catch(function () { /* preview is best effort; saving reports connectivity */ });
   }
 
-  function save() {
+  function save(keepalive) {
+    clearTimeout(saveTimer);
     if (saving) { dirty = true; return; }
     saving = true;
     dirty = false;
+    pending = false;
     status.textContent = d.msgSaving;
-    post(d.saveUrl, { source: source.value, revision: Number(revision.value) }).then(function (res) {
+    post(d.saveUrl, { source: source.value, revision: Number(revision.value) }, keepalive).then(function (res) {
       saving = false;
       if (res.ok) {
         revision.value = res.data.revision;
-        status.textContent = d.msgSaved;
       } else {
+        pending = true;
         status.textContent = d.msgFailed.replace("{reason}", res.data.error || res.status);
         return;
       }
       if (dirty) save();
+      else status.textContent = pending ? d.msgUnsaved : d.msgSaved; // typed while it was saving
     }).catch(function () {
       saving = false;
+      pending = true;
       status.textContent = d.msgOffline;
     });
   }
@@ -103,13 +111,15 @@
   source.addEventListener("input", function () {
     clearTimeout(previewTimer);
     clearTimeout(saveTimer);
+    if (!pending) status.textContent = d.msgUnsaved; // never "All changes saved" over unsaved text
+    pending = true;
     previewTimer = setTimeout(refreshPreview, PREVIEW_DELAY);
     saveTimer = setTimeout(save, SAVE_DELAY);
   });
 
   window.addEventListener("beforeunload", function (event) {
-    if (saving || saveTimer && status.textContent !== d.msgSaved) {
-      save();
+    if (pending || dirty) {
+      if (!saving) save(true);
       event.preventDefault();
     }
   });
