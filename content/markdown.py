@@ -246,6 +246,28 @@ def _table_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env
     return "</table>\n</div>\n"
 
 
+def _task_item_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # A task-list checkbox is wrapped with its text in a <label>, so it has an accessible
+    # name (markdown-it's own rendering leaves it unlabelled: an axe "critical" violation).
+    token = tokens[idx]
+    out = self.renderToken(tokens, idx, options, env)
+    if token.meta and "checked" in token.meta:
+        checked = ' checked=""' if token.meta["checked"] else ""
+        out += f'<label><input class="task-list-item-checkbox" disabled="" type="checkbox"{checked}> '
+    return out
+
+
+def _task_item_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    level = tokens[idx].level
+    for j in range(idx - 1, -1, -1):
+        opener = tokens[j]
+        if opener.type == "list_item_open" and opener.level == level:
+            if opener.meta and "checked" in opener.meta:
+                return "</label>" + self.renderToken(tokens, idx, options, env)
+            break
+    return self.renderToken(tokens, idx, options, env)
+
+
 def build_parser() -> MarkdownIt:
     """A new parser with every lesson feature switched on and raw HTML switched off."""
     md = MarkdownIt(
@@ -273,6 +295,8 @@ def build_parser() -> MarkdownIt:
     for name in CALLOUTS:
         md.use(container_plugin, name=name, render=_callout_renderer(name))
     md.add_render_rule("pp_quiz", _render_quiz)
+    md.add_render_rule("list_item_open", _task_item_open)
+    md.add_render_rule("list_item_close", _task_item_close)
     md.add_render_rule("pp_reflection", _render_reflection)
     md.add_render_rule("image", _render_image)
     md.add_render_rule("table_open", _table_open)

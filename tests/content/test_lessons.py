@@ -239,3 +239,11 @@ def test_gfm_features_tables_strikethrough_tasks_footnotes_definitions():
 
 def test_raw_html_from_authors_is_shown_as_text():
     assert "&lt;b&gt;bold&lt;/b&gt;" in render("<b>bold</b>")
+
+
+def test_task_list_checkboxes_are_labelled_by_their_text():
+    from content.markdown import build_parser
+
+    html = build_parser().render("- [x] Asked for consent\n- [ ] Sent the summary\n")
+    assert '<label><input class="task-list-item-checkbox" disabled="" type="checkbox" checked=""> Asked for consent</label>' in html
+    assert '<label><input class="task-list-item-checkbox" disabled="" type="checkbox"> Sent the summary</label>' in html
