@@ -50,7 +50,7 @@ class ActivityKind:
 KINDS: dict[str, ActivityKind] = {}
 
 # Built-in kinds, imported at app start so each can register itself.
-BUILTIN_KIND_MODULES = ["lti_tool.welcome"]
+BUILTIN_KIND_MODULES = ["lti_tool.welcome", "lti_tool.lessons.kind"]
 
 
 def register(kind: ActivityKind) -> ActivityKind:

@@ -200,3 +200,68 @@ class LessonCoursePolicy(db.Model):
 
 
 Index("ix_lesson_platform_title", Lesson.platform_id, Lesson.title)
+
+
+# --- learners: progress through one placed lesson, answers, reflections ------------------
+
+
+class LessonProgress(db.Model):
+    """One learner's run through one version of a placed lesson (an Activity of kind "lesson").
+
+    A new row starts when the learner first opens it, or when a substantive new version made
+    their run out of date; older rows stay as history. Completion lives on the row.
+    """
+
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("activity_id", "user_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("lesson_version.id", ondelete="CASCADE"), index=True)
+    # Heading ids (level 2) the learner marked as read.
+    sections_read: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set once every knowledge check is answered (or, without checks, every section read).
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    passed: Mapped[bool] = mapped_column(default=False)
+    # Best points per check, summed; possible = the version's points_total.
+    points: Mapped[float] = mapped_column(default=0.0)
+    possible: Mapped[int] = mapped_column(default=0)
+    percent: Mapped[float] = mapped_column(default=0.0)
+
+    version: Mapped[LessonVersion] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class LessonAnswer(db.Model):
+    """One attempt at one knowledge check, scored on the server when it was sent."""
+
+    __tablename__ = "lesson_answer"
+    __table_args__ = (UniqueConstraint("progress_id", "question_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    progress_id: Mapped[int] = mapped_column(ForeignKey("lesson_progress.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(80))
+    attempt: Mapped[int] = mapped_column()
+    # Always a list: [option id] (single), option ids (multiple) or [text] (short).
+    answer: Mapped[list] = mapped_column(JSON)
+    points: Mapped[float] = mapped_column(default=0.0)
+    possible: Mapped[int] = mapped_column(default=0)
+    correct: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LessonReflectionAnswer(db.Model):
+    """What a learner wrote for a reflection prompt; instructors see it only when shared."""
+
+    __tablename__ = "lesson_reflection_answer"
+    __table_args__ = (UniqueConstraint("progress_id", "reflection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    progress_id: Mapped[int] = mapped_column(ForeignKey("lesson_progress.id", ondelete="CASCADE"), index=True)
+    reflection_id: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text, default="")
+    shared: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
