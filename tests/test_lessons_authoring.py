@@ -199,3 +199,13 @@ def test_instructors_can_restrict_authoring_to_instructors(lti):
     assert teacher.new_lesson()
     with lti.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Lesson)) == 1
+
+
+def test_starting_from_an_example_credits_the_writer_not_the_example_authors():
+    from lti_tool.lessons.authoring import credit_author
+
+    text = "---\ntitle: T\nauthors: [Ana Souza, Kenji Watanabe]\n---\n\nBody mentions authors: here\n"
+    out = credit_author(text, 'Siobhán "Shiv" Ó Súilleabháin')
+    assert 'authors: ["Siobhán \\"Shiv\\" Ó Súilleabháin"]' in out
+    assert "Ana Souza" not in out
+    assert out.endswith("Body mentions authors: here\n")

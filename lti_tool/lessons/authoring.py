@@ -5,6 +5,7 @@ Every render goes through ``content/``; image links to uploaded files are rewrit
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -114,7 +115,14 @@ def create_lesson(user: User, context_id: int, is_instructor: bool, source: str 
 def create_from_example(user: User, context_id: int, is_instructor: bool, name: str) -> Lesson:
     if name not in {e.name for e in examples()}:
         raise LessonError(_("There is no example lesson by that name."), 404)
-    return create_lesson(user, context_id, is_instructor, (EXAMPLES_DIR / name).read_text("utf-8"))
+    text = (EXAMPLES_DIR / name).read_text("utf-8")
+    return create_lesson(user, context_id, is_instructor, credit_author(text, user.display_name))
+
+
+def credit_author(text: str, name: str) -> str:
+    """The example's own `authors:` line names the person starting from it, not the example's."""
+    quoted = json.dumps(name, ensure_ascii=False)  # a JSON string is a valid YAML flow scalar
+    return re.sub(r"(?m)^authors:.*$", lambda _m: f"authors: [{quoted}]", text, count=1)
 
 
 def import_lesson(user: User, context_id: int, is_instructor: bool, data: bytes, filename: str) -> Lesson:

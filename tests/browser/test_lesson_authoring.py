@@ -122,12 +122,12 @@ def test_author_preview_autosave_upload_review_publish(lti, context, a11y, shots
     preview = tool.locator("#pp-preview")
     status = tool.locator("#pp-save-status")
     assert "title: Giving useful feedback" in source.input_value()
+    # Starting from an example credits the person writing, not the example's authors.
+    assert f'authors: ["{AUTHOR.name}"]' in source.input_value()
     frame = journey.frame()
     journey.check("editor-from-example")
 
     # 2. Typing: the preview follows (debounced) and is sanitised; autosave says so.
-    select_in_source(frame, "authors: [Ana Souza, Kenji Watanabe]")
-    frame.page.keyboard.type(f"authors: [{AUTHOR.name}]")
     source.press("Control+End")
     before = len(previews)
     source.press_sequentially(f"\n\n{SCRIPT}\n\n{MARKER}\n", delay=15)
@@ -170,7 +170,7 @@ def test_author_preview_autosave_upload_review_publish(lti, context, a11y, shots
     # 4. Autosave persisted: a reload of the editor shows the typed text.
     frame.goto(frame.url)
     expect(source).to_contain_text(MARKER)
-    assert f"authors: [{AUTHOR.name}]" in source.input_value()
+    assert f'authors: ["{AUTHOR.name}"]' in source.input_value()
     assert "\nsummary:" in source.input_value()
 
     # 5. Upload a PNG: the Markdown reference goes in at the cursor; the preview shows it.
