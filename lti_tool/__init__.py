@@ -57,5 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .lessons.views import bp as lessons_bp
 
     app.register_blueprint(lessons_bp)
+    from .lessons.instructor_views import bp as lesson_people_bp
+
+    app.register_blueprint(lesson_people_bp)
     registry.init_app(app)
     return app
