@@ -57,6 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .lessons.views import bp as lessons_bp
 
     app.register_blueprint(lessons_bp)
+    from .certificates.views import bp as certificates_bp
+
+    app.register_blueprint(certificates_bp)
     from .lessons.instructor_views import bp as lesson_people_bp
 
     app.register_blueprint(lesson_people_bp)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from content import score
 from content.quiz import Question, Score
 
+from ..certificates import service as certificates
 from ..extensions import db
 from ..models import Activity, Lesson, ResourceLink, User
 from ..models.base import utcnow
@@ -198,6 +199,7 @@ def update_completion(activity: Activity, progress: LessonProgress, link: Resour
     progress.points, progress.possible, progress.percent, progress.passed = points, possible, percent, passed
     if progress.completed_at is None:
         progress.completed_at = utcnow()
+    certificates.issue_if_earned(progress)  # same transaction as the completion
     if before == (True, passed, points):
         return
     if activity.score_maximum:

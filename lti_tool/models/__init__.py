@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from .activity import Activity, ResourceLink
+from .certificates import Certificate
 from .grades import GradeLineItem, GradeOutbox
 from .keys import ToolKey
 from .launch import LaunchSession, OidcState
@@ -19,6 +20,7 @@ from .roster import RosterChange, RosterSync
 
 __all__ = [
     "Activity",
+    "Certificate",
     "Context",
     "Deployment",
     "GradeLineItem",
