@@ -115,6 +115,12 @@ def test_verify_page_and_json_are_public(lti):
     # A code as typed from paper: lower case, no dashes, O for 0.
     typed = cert.code.replace("-", "").lower().replace("0", "o")
     assert requests.get(f"{lti.tool_url}/verify/{typed}", timeout=10).status_code == 200
+    # The form on the public page: a typed code leads to its page; no code shows the form.
+    form = requests.get(f"{lti.tool_url}/verify/", params={"code": typed}, timeout=10)
+    assert form.status_code == 200 and form.url.endswith(f"/verify/{cert.code}") and cert.code in form.text
+    empty = requests.get(f"{lti.tool_url}/verify/", timeout=10)
+    assert empty.status_code == 200 and 'id="verify-code"' in empty.text and "No certificate" not in empty.text
+    assert requests.get(f"{lti.tool_url}/verify/", params={"code": "//evil.example"}, timeout=10).status_code == 404
     body = requests.get(f"{lti.tool_url}/verify/{cert.code}.json", timeout=10).json()
     assert body["valid"] is True and body["status"] == "valid"
     assert body["learner_name"] == "Олена Коваленко" and body["lesson"] == TITLE

@@ -15,6 +15,7 @@ from flask import (
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -89,11 +90,13 @@ def verify(code: str):
 @bp.get("/verify/")
 def verify_form():
     """A typed code (from the printed URL or a form) goes to its page."""
-    code = request.args.get("code", "").strip()
-    if code:
-        canonical = service.normalise_code(code) or code[:80]
-        return redirect(f"/verify/{canonical}", 303)
-    return render_template("certificates/verify_unknown.html", asked=False), 200, _PUBLIC_HEADERS
+    typed = request.args.get("code", "").strip()
+    if not typed:
+        return render_template("certificates/verify_unknown.html", asked=False), 200, _PUBLIC_HEADERS
+    canonical = service.normalise_code(typed)
+    if canonical is None:
+        return render_template("certificates/verify_unknown.html"), 404, _PUBLIC_HEADERS
+    return redirect(url_for("certificates.verify", code=canonical), 303)
 
 
 # --- the learner ---------------------------------------------------------------------------
