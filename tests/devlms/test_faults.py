@@ -156,23 +156,21 @@ def test_drop_closes_the_connection_without_an_answer_n_times(base, auth):
 
 
 def test_hang_outlasts_the_client_timeout_n_times_and_the_lms_still_serves_it(base, auth):
+    # No wall-clock assertions: a hung call sleeps 3 s, so a 0.25 s client timeout must
+    # fire, and a call that still answers within 1.5 s cannot have been hung.
     stats = f"{base}/api/_dev/stats"
     before = requests.get(stats, timeout=10).json()["membership_requests"]
-    arm(base, kind="nrps", mode="hang", count=2, hang_seconds=0.8)
+    arm(base, kind="nrps", mode="hang", count=2, hang_seconds=3)
     for _ in range(2):
-        started = time.monotonic()
         with pytest.raises(requests.ReadTimeout):
             roster(base, auth, timeout=0.25)
-        assert time.monotonic() - started < 0.7
-    started = time.monotonic()
-    assert roster(base, auth, timeout=5).status_code == 200
-    assert time.monotonic() - started < 0.7
+    assert roster(base, auth, timeout=1.5).status_code == 200
     # The hung calls were served after their sleep, although nobody was listening any more.
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while requests.get(stats, timeout=10).json()["membership_requests"] < before + 3:
         assert time.monotonic() < deadline, "the hung calls were never served"
         time.sleep(0.05)
-    assert armed(base)["faults"][0]["hang_seconds"] == 0.8
+    assert armed(base)["faults"][0]["hang_seconds"] == 3
 
 
 def test_racing_threads_get_exactly_count_faults(base, auth):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 from grades_helpers import (
     add_learners,
@@ -44,7 +43,6 @@ def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):
         arm(lti, **fault)
     reset_tokens()  # the token endpoint is part of the storm too
     sender = worker.BackgroundWorker(lti.app, poll_seconds=0.02).start()
-    started = time.monotonic()
     try:
         with lti.app.app_context():
             link = db.session.get(ResourceLink, link_id)
@@ -66,7 +64,6 @@ def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):
         worker.drain(lti.app, timeout=90)
     finally:
         sender.stop()
-    elapsed = time.monotonic() - started
     fired = faults(lti)
     assert fired["fired"] == sum(f["count"] for f in FAULT_MIX), fired
     with lti.app.app_context():
@@ -86,4 +83,3 @@ def test_thousand_scores_with_faults_end_as_peerpath_holds_them(lti):
     # as not later (409), never applied twice. (A row the LMS applied after a timeout can
     # end "superseded" when a newer version replaced it before the retry.)
     assert stats(lti)["scores_accepted"] <= by_status["delivered"] + by_status.get("superseded", 0)
-    assert elapsed < 60
