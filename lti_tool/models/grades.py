@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -37,15 +37,24 @@ class GradeOutbox(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
-    context_id: Mapped[int] = mapped_column(ForeignKey("lti_context.id", ondelete="CASCADE"), index=True)
+    context_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_context.id", ondelete="CASCADE"), index=True
+    )
     # Where the AGS claim (endpoints, granted scopes) comes from; kept when the activity goes.
-    resource_link_id: Mapped[int | None] = mapped_column(ForeignKey("resource_link.id", ondelete="SET NULL"))
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_link.id", ondelete="SET NULL")
+    )
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
     # The AGS userId (the LTI `sub`), copied so delivery needs no join.
     lms_user_id: Mapped[str] = mapped_column(String(255))
     # Known at enqueue (deep-linking lineItem, explicit) or resolved at first delivery.
     line_item_url: Mapped[str | None] = mapped_column(String(1000))
+    # "" = the link's own line item (declared at deep linking, or found/created by the
+    # activity's kind). Any other tag names a further line item of the same link, e.g. peer
+    # review's "reviewing" grade; it is found by (resource link, tag) or created with the label.
+    line_item_tag: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    line_item_label: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # sha256 of what identifies the line item before its URL is known: rows with the same
     # key and user are versions of one grade, and only the latest is worth sending.
     target_key: Mapped[str] = mapped_column(String(64))
@@ -79,10 +88,13 @@ class GradeLineItem(db.Model):
     """
 
     __tablename__ = "grade_line_item"
+    __table_args__ = (UniqueConstraint("resource_link_id", "tag"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_link_id: Mapped[int] = mapped_column(
-        ForeignKey("resource_link.id", ondelete="CASCADE"), unique=True
+        ForeignKey("resource_link.id", ondelete="CASCADE")
     )
+    # GradeOutbox.line_item_tag: "" for the link's own line item.
+    tag: Mapped[str] = mapped_column(String(60), default="", server_default="")
     url: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

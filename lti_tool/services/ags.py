@@ -201,9 +201,12 @@ class AgsClient:
         return item
 
     def find_or_create_line_item(self, *, label: str, score_maximum: float, resource_link_id: str | None,
-                                 tag: str | None, resource_id: str | None) -> str:
-        """The declared line item, else the one for this link + tag, else a new one."""
-        if self.endpoint.lineitem:
+                                 tag: str | None, resource_id: str | None, ignore_declared: bool = False) -> str:
+        """The declared line item, else the one for this link + tag, else a new one.
+
+        `ignore_declared` is for a placement's further line items (a second grade of one link).
+        """
+        if self.endpoint.lineitem and not ignore_declared:
             return self.endpoint.lineitem
         found = self.find_line_items(resource_link_id=resource_link_id, tag=tag)
         if resource_id:

@@ -50,7 +50,20 @@ class ScoreError(ValueError):
 # --- enqueue -------------------------------------------------------------------------
 
 
-def _target_key(line_item_url: str | None, link: ResourceLink | None, activity: Activity | None) -> str:
+@dataclass(frozen=True)
+class ExtraLineItem:
+    """A further line item of a placement beside its own (e.g. peer review's reviewing grade).
+
+    Found in the LMS by (resource link, tag), else created with "<activity title> – <label>".
+    """
+
+    tag: str
+    label: str
+
+
+def _target_key(
+    line_item_url: str | None, link: ResourceLink | None, activity: Activity | None, tag: str = ""
+) -> str:
     if line_item_url:
         ident = "url:" + line_item_url
     elif link is not None:
@@ -59,13 +72,17 @@ def _target_key(line_item_url: str | None, link: ResourceLink | None, activity: 
         ident = f"activity:{activity.id}"
     else:
         raise ValueError("a score needs a line item URL, a resource link or an activity")
+    if tag:
+        ident += f"#tag:{tag}"
     return hashlib.sha256(ident.encode()).hexdigest()
 
 
 def _link_for_activity(activity: Activity) -> ResourceLink | None:
     """The activity's link whose latest launch carried an AGS claim (newest first)."""
     links = db.session.scalars(
-        select(ResourceLink).where(ResourceLink.activity_id == activity.id).order_by(ResourceLink.id.desc())
+        select(ResourceLink)
+        .where(ResourceLink.activity_id == activity.id)
+        .order_by(ResourceLink.id.desc())
     ).all()
     return next((link for link in links if link.ags_claim), links[0] if links else None)
 
@@ -98,6 +115,7 @@ def enqueue_score(
     resource_link: ResourceLink | None = None,
     activity: Activity | None = None,
     line_item_url: str | None = None,
+    extra_line_item: ExtraLineItem | None = None,
     comment: str | None = None,
     activity_progress: str = "Completed",
     grading_progress: str = "FullyGraded",
@@ -115,15 +133,26 @@ def enqueue_score(
         activity = db.session.get(Activity, resource_link.activity_id)
     if score_maximum is None and activity is not None:
         score_maximum = activity.score_maximum
-    context_id = resource_link.context_id if resource_link is not None else activity.context_id if activity else None
+    context_id = (
+        resource_link.context_id
+        if resource_link is not None
+        else activity.context_id
+        if activity
+        else None
+    )
     if context_id is None:
         raise ValueError("a score needs a resource link or an activity to know its course")
     context = db.session.get(Context, context_id)
-    key = _target_key(line_item_url, resource_link, activity)
+    if extra_line_item is not None and line_item_url:
+        raise ValueError("a score goes to a known line item URL or to an extra line item, not both")
+    tag = extra_line_item.tag if extra_line_item else ""
+    key = _target_key(line_item_url, resource_link, activity, tag)
 
     timestamp = graded_at or utcnow()
     previous = db.session.scalar(
-        select(func.max(GradeOutbox.timestamp)).where(GradeOutbox.target_key == key, GradeOutbox.user_id == user.id)
+        select(func.max(GradeOutbox.timestamp)).where(
+            GradeOutbox.target_key == key, GradeOutbox.user_id == user.id
+        )
     )
     if previous is not None:
         if previous.tzinfo is None:  # SQLite's max() comes back without the column type
@@ -136,8 +165,16 @@ def enqueue_score(
         # Older versions not yet delivered will never need sending: this one replaces them.
         db.session.execute(
             update(GradeOutbox)
-            .where(GradeOutbox.target_key == key, GradeOutbox.user_id == user.id, GradeOutbox.status.in_(UNDELIVERED))
-            .values(status=SUPERSEDED, last_error=_("Replaced by a newer score before it was sent."), updated_at=utcnow())
+            .where(
+                GradeOutbox.target_key == key,
+                GradeOutbox.user_id == user.id,
+                GradeOutbox.status.in_(UNDELIVERED),
+            )
+            .values(
+                status=SUPERSEDED,
+                last_error=_("Replaced by a newer score before it was sent."),
+                updated_at=utcnow(),
+            )
             .execution_options(synchronize_session=False)
         )
     row = GradeOutbox(
@@ -148,6 +185,8 @@ def enqueue_score(
         user_id=user.id,
         lms_user_id=user.sub,
         line_item_url=line_item_url,
+        line_item_tag=tag,
+        line_item_label=extra_line_item.label if extra_line_item else "",
         target_key=key,
         score_given=score_given,
         score_maximum=score_maximum,
@@ -176,7 +215,9 @@ def _due(now: datetime):
     )
 
 
-def claim(limit: int | None = None, lease_seconds: float | None = None) -> tuple[str, list[GradeOutbox]]:
+def claim(
+    limit: int | None = None, lease_seconds: float | None = None
+) -> tuple[str, list[GradeOutbox]]:
     """Take up to `limit` due rows for this worker under a lease; commits.
 
     PostgreSQL: FOR UPDATE SKIP LOCKED, so workers never wait for or take each other's rows.
@@ -186,7 +227,12 @@ def claim(limit: int | None = None, lease_seconds: float | None = None) -> tuple
     lease = float(lease_seconds if lease_seconds is not None else setting("GRADES_LEASE_SECONDS"))
     now = utcnow()
     token = str(uuid.uuid4())
-    due = select(GradeOutbox.id).where(_due(now)).order_by(GradeOutbox.next_attempt_at, GradeOutbox.id).limit(limit)
+    due = (
+        select(GradeOutbox.id)
+        .where(_due(now))
+        .order_by(GradeOutbox.next_attempt_at, GradeOutbox.id)
+        .limit(limit)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(due))
@@ -291,29 +337,55 @@ class _Resolver:
             self.clients[key] = ags.AgsClient(endpoint)
         return self.clients[key]
 
-    def line_item(self, row: GradeOutbox, link: ResourceLink | None, client: ags.AgsClient) -> tuple[str, int | None]:
+    def line_item(
+        self, row: GradeOutbox, link: ResourceLink | None, client: ags.AgsClient
+    ) -> tuple[str, int | None]:
         if row.line_item_url:
             return row.line_item_url, None
-        if client.endpoint.lineitem:
+        tag = row.line_item_tag or ""
+        if client.endpoint.lineitem and not tag:
             return client.endpoint.lineitem, None
         assert link is not None  # endpoint_for_link refused a missing claim already
-        cached = db.session.scalars(select(GradeLineItem).where(GradeLineItem.resource_link_id == link.id)).first()
+        cached = db.session.scalars(
+            select(GradeLineItem).where(
+                GradeLineItem.resource_link_id == link.id, GradeLineItem.tag == tag
+            )
+        ).first()
         if cached is not None:
             return cached.url, link.id
         activity = db.session.get(Activity, row.activity_id) if row.activity_id else None
-        url = client.find_or_create_line_item(
-            label=(activity.title if activity else link.title) or _("PeerPath"),
-            score_maximum=(activity.score_maximum if activity and activity.score_maximum else row.score_maximum) or 100,
-            resource_link_id=link.lms_resource_link_id,
-            tag=activity.kind if activity else "peerpath",
-            resource_id=activity.public_id if activity else None,
-        )
+        title = (activity.title if activity else link.title) or _("PeerPath")
+        if tag:
+            # A further line item: its own tag and label, never the one declared at deep linking.
+            label, maximum = f"{title} – {row.line_item_label or tag}", row.score_maximum or 100
+            client.endpoint.require(c.SCOPE_LINEITEM)
+            url = client.find_or_create_line_item(
+                label=label,
+                score_maximum=maximum,
+                resource_link_id=link.lms_resource_link_id,
+                tag=tag,
+                resource_id=activity.public_id if activity else None,
+                ignore_declared=True,
+            )
+        else:
+            url = client.find_or_create_line_item(
+                label=title,
+                score_maximum=(
+                    activity.score_maximum
+                    if activity and activity.score_maximum
+                    else row.score_maximum
+                )
+                or 100,
+                resource_link_id=link.lms_resource_link_id,
+                tag=activity.kind if activity else "peerpath",
+                resource_id=activity.public_id if activity else None,
+            )
         dialect = db.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         db.session.execute(
             insert(GradeLineItem)
-            .values(resource_link_id=link.id, url=url, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["resource_link_id"])
+            .values(resource_link_id=link.id, tag=tag, url=url, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["resource_link_id", "tag"])
         )
         db.session.commit()
         return url, link.id
@@ -340,7 +412,11 @@ def _send(job: _Job) -> Outcome:
     try:
         response = job.client.post_score(job.line_item_url, job.body)
     except ags.AgsError as exc:
-        return _retry(job.row_id, job.attempts, exc) if exc.retryable else Outcome(job.row_id, FAILED, exc.message, exc.status)
+        return (
+            _retry(job.row_id, job.attempts, exc)
+            if exc.retryable
+            else Outcome(job.row_id, FAILED, exc.message, exc.status)
+        )
     if 200 <= response.status_code < 300:
         return Outcome(job.row_id, DELIVERED, None, response.status_code)
     if response.status_code == 409:
@@ -354,12 +430,20 @@ def _send(job: _Job) -> Outcome:
         if exc.status == 404 and job.cached_link_id is not None:
             outcome.drop_cached_line_item = job.cached_link_id
         return outcome
-    return Outcome(job.row_id, FAILED, _("Unexpected answer %(s)s.", s=response.status_code), response.status_code)
+    return Outcome(
+        job.row_id,
+        FAILED,
+        _("Unexpected answer %(s)s.", s=response.status_code),
+        response.status_code,
+    )
 
 
 def _explain(exc: ags.AgsError) -> str:
     if exc.status == 404:
-        return _("The LMS no longer has this grade column (it may have been deleted). %(detail)s", detail=exc.message)
+        return _(
+            "The LMS no longer has this grade column (it may have been deleted). %(detail)s",
+            detail=exc.message,
+        )
     if exc.status == 403:
         return _("The LMS refused access to this grade column. %(detail)s", detail=exc.message)
     return exc.message
@@ -383,30 +467,47 @@ def _conflict(job: _Job, response) -> Outcome:
                 # Our own earlier send arrived although its answer was lost: delivered.
                 return Outcome(job.row_id, DELIVERED, None, 409)
     return Outcome(
-        job.row_id, SUPERSEDED, _("The LMS already holds a newer score: %(detail)s", detail=detail), 409
+        job.row_id,
+        SUPERSEDED,
+        _("The LMS already holds a newer score: %(detail)s", detail=detail),
+        409,
     )
 
 
 def _mark(token: str, outcomes: list[Outcome]) -> None:
     now = utcnow()
     for o in outcomes:
-        values: dict[str, Any] = {"status": o.status, "last_http_status": o.http_status, "updated_at": now}
+        values: dict[str, Any] = {
+            "status": o.status,
+            "last_http_status": o.http_status,
+            "updated_at": now,
+        }
         if o.status == DELIVERED:
             values.update(delivered_at=now, last_error=None, claimed_until=None)
         elif o.status == PENDING:
-            values.update(next_attempt_at=now + timedelta(seconds=o.delay or 0), last_error=o.error, claimed_until=None)
+            values.update(
+                next_attempt_at=now + timedelta(seconds=o.delay or 0),
+                last_error=o.error,
+                claimed_until=None,
+            )
         else:
             values.update(last_error=o.error, claimed_until=None)
         # Only while we still hold the claim: after a lease expiry another worker owns the row.
         db.session.execute(
             update(GradeOutbox)
-            .where(GradeOutbox.id == o.row_id, GradeOutbox.claim_token == token, GradeOutbox.status == SENDING)
+            .where(
+                GradeOutbox.id == o.row_id,
+                GradeOutbox.claim_token == token,
+                GradeOutbox.status == SENDING,
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         if o.drop_cached_line_item is not None:
             db.session.execute(
-                GradeLineItem.__table__.delete().where(GradeLineItem.resource_link_id == o.drop_cached_line_item)
+                GradeLineItem.__table__.delete().where(
+                    GradeLineItem.resource_link_id == o.drop_cached_line_item
+                )
             )
     db.session.commit()
 
@@ -422,7 +523,11 @@ def send_claimed(rows: list[GradeOutbox], app: Flask | None = None) -> list[Outc
         try:
             job = resolver.job(row)
         except ags.AgsError as exc:
-            outcomes.append(_retry(row.id, row.attempts, exc) if exc.retryable else Outcome(row.id, FAILED, exc.message, exc.status))
+            outcomes.append(
+                _retry(row.id, row.attempts, exc)
+                if exc.retryable
+                else Outcome(row.id, FAILED, exc.message, exc.status)
+            )
             continue
         groups.setdefault((row.target_key, row.user_id), []).append(job)
 
@@ -435,7 +540,9 @@ def send_claimed(rows: list[GradeOutbox], app: Flask | None = None) -> list[Outc
         for jobs in groups.values():
             outcomes.extend(run(jobs))
     else:
-        with ThreadPoolExecutor(max_workers=min(threads, len(groups)), thread_name_prefix="grades") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(threads, len(groups)), thread_name_prefix="grades"
+        ) as pool:
             for result in pool.map(run, groups.values()):
                 outcomes.extend(result)
     return outcomes
@@ -462,14 +569,21 @@ def counts(context_id: int | None = None) -> dict[str, int]:
     if context_id is not None:
         stmt = stmt.where(GradeOutbox.context_id == context_id)
     found = dict(db.session.execute(stmt).all())
-    return {status: found.get(status, 0) for status in (PENDING, SENDING, DELIVERED, FAILED, SUPERSEDED)}
+    return {
+        status: found.get(status, 0) for status in (PENDING, SENDING, DELIVERED, FAILED, SUPERSEDED)
+    }
 
 
 def problem_rows(context_id: int | None = None, limit: int = 200) -> list[GradeOutbox]:
     """Failed rows, and pending rows that have already failed an attempt (with their reason)."""
     stmt = (
         select(GradeOutbox)
-        .where(or_(GradeOutbox.status == FAILED, and_(GradeOutbox.status == PENDING, GradeOutbox.last_error.is_not(None))))
+        .where(
+            or_(
+                GradeOutbox.status == FAILED,
+                and_(GradeOutbox.status == PENDING, GradeOutbox.last_error.is_not(None)),
+            )
+        )
         .order_by(GradeOutbox.updated_at.desc(), GradeOutbox.id.desc())
         .limit(limit)
     )
@@ -478,7 +592,9 @@ def problem_rows(context_id: int | None = None, limit: int = 200) -> list[GradeO
     return list(db.session.scalars(stmt))
 
 
-def retry(*, context_id: int | None = None, row_ids: list[int] | None = None, failed_only: bool = True) -> int:
+def retry(
+    *, context_id: int | None = None, row_ids: list[int] | None = None, failed_only: bool = True
+) -> int:
     """Make failed rows (and, unless failed_only, waiting pending rows) due now; commits.
 
     A failed row that a newer version already replaced stays as it is: sending it would be useless.
@@ -490,11 +606,13 @@ def retry(*, context_id: int | None = None, row_ids: list[int] | None = None, fa
     if row_ids is not None:
         stmt = stmt.where(GradeOutbox.id.in_(row_ids))
     # A score above its maximum can never succeed as it is: retrying it would only resend nothing.
-    stmt = stmt.where(or_(GradeOutbox.score_given.is_(None), GradeOutbox.score_given <= GradeOutbox.score_maximum))
+    stmt = stmt.where(
+        or_(GradeOutbox.score_given.is_(None), GradeOutbox.score_given <= GradeOutbox.score_maximum)
+    )
     changed = db.session.execute(
-        stmt.values(status=PENDING, next_attempt_at=utcnow(), attempts=0, updated_at=utcnow()).execution_options(
-            synchronize_session=False
-        )
+        stmt.values(
+            status=PENDING, next_attempt_at=utcnow(), attempts=0, updated_at=utcnow()
+        ).execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     return changed
