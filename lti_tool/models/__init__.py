@@ -16,10 +16,25 @@ from .lessons import (
 from .people import Context, Membership, User
 from .platform import Deployment, Platform
 from .registration import RegistrationInvite
+from .reviews import (
+    Allocation,
+    Nomination,
+    Review,
+    ReviewAssignment,
+    ReviewCriterionScore,
+    ReviewerGrade,
+    ReviewGroup,
+    ReviewGroupMember,
+    Rubric,
+    Submission,
+    SubmissionFile,
+    SubmissionGrade,
+)
 from .roster import RosterChange, RosterSync
 
 __all__ = [
     "Activity",
+    "Allocation",
     "Certificate",
     "Context",
     "Deployment",
@@ -33,12 +48,23 @@ __all__ = [
     "LessonReview",
     "LessonVersion",
     "Membership",
+    "Nomination",
     "OidcState",
     "Platform",
     "RegistrationInvite",
     "ResourceLink",
+    "Review",
+    "ReviewAssignment",
+    "ReviewCriterionScore",
+    "ReviewGroup",
+    "ReviewGroupMember",
+    "ReviewerGrade",
     "RosterChange",
     "RosterSync",
+    "Rubric",
+    "Submission",
+    "SubmissionFile",
+    "SubmissionGrade",
     "ToolKey",
     "User",
 ]
