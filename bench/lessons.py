@@ -12,7 +12,9 @@ Timed, from --clients client processes (http.client, one TCP connection per requ
   views:    GET /learn/<activity>?lt=<token of a random learner>  -> 200, the lesson page
   previews: POST /lessons/<id>/preview with the author's Bearer token + X-CSRF-Token, JSON
             {"source": <the 5 KB lesson with one word changed>}, as the editor sends it
-plus one client sending previews back to back for the round-trip median.
+plus one client sending previews back to back for the round-trip median, and (first
+configuration only) the same view load against a bare page of the same app and size
+(`bare_wsgi`: what gunicorn, Flask, the app's hooks and the clients cost with no view at all).
 
 Usage:  .venv/bin/python bench/lessons.py [--quick] [--only sqlite,postgres] [--py-spy DIR]
 The last line printed is one JSON object with every figure.
@@ -21,11 +23,13 @@ The last line printed is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import json
 import multiprocessing as mp
 import os
 import random
+import resource
 import secrets
 import statistics
 import sys
@@ -108,6 +112,37 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+BARE_PATH = "/bench/bare"
+
+
+def bare_wsgi():
+    """gunicorn factory: this app (its hooks, headers, Babel) plus one page that does nothing.
+
+    The response is a constant of the lesson page's size, so the baseline differs from a
+    lesson view only by the view's own work (auth, queries, the page)."""
+    from flask import request
+
+    from lti_tool import create_app
+
+    app = create_app()
+    body = ("<!doctype html><title>bare</title>" + "x" * int(os.environ.get("BENCH_BARE_BYTES", "15000"))).encode()
+
+    @app.get(BARE_PATH)
+    def bare():
+        request.args.get("lt")  # parsed, as a view's auth would
+        return body, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+    return app
+
+
+def gunicorn_bare(port: int, env: dict[str, str], log_dir: Path, page_bytes: int) -> _servers.Gunicorn:
+    """The bare page on the same gunicorn settings as the tool (config/gunicorn.conf.py)."""
+    tool = _servers.gunicorn_tool(port, env, log_dir)
+    argv = tool.argv[:-1] + ["--pythonpath", str(Path(__file__).resolve().parent), "lessons:bare_wsgi()"]
+    env = {**tool.env, "BENCH_BARE_BYTES": str(page_bytes)}
+    return _servers.Gunicorn("bare", argv, env, port, log_dir)
 
 
 @dataclass
@@ -237,6 +272,10 @@ def view(p: Prepared, token: str) -> tuple[int, bytes, float]:
     return request(p.port, "GET", f"/learn/{p.activity}?lt={token}", headers={"Accept": "text/html"})
 
 
+def bare_view(p: Prepared, token: str) -> tuple[int, bytes, float]:
+    return request(p.port, "GET", f"{BARE_PATH}?lt={token}", headers={"Accept": "text/html"})
+
+
 def preview(p: Prepared, n: int) -> tuple[int, bytes, float]:
     body = json.dumps({"source": p.source.replace("Part 1\n", f"Part 1 (edit {n})\n", 1)}).encode()
     return request(p.port, "POST", f"/lessons/{p.lesson}/preview", body, {
@@ -252,6 +291,12 @@ class ClientResult:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
+    cpu_seconds: float = 0.0  # this client process's own CPU inside the timed window
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def client_loop(p: Prepared, what: str, cid: int, warm_end: float, end: float) -> ClientResult:
@@ -259,13 +304,19 @@ def client_loop(p: Prepared, what: str, cid: int, warm_end: float, end: float) -
     rng = random.Random(cid)  # noqa: S311 - load pattern, not security
     out = ClientResult()
     seq = 0
+    cpu_start: float | None = None
     while time.perf_counter() < end:
         seq += 1
         started = time.perf_counter()
+        if cpu_start is None and started >= warm_end:
+            cpu_start = _own_cpu()
         try:
             if what == "views":
                 status, data, seconds = view(p, rng.choice(p.learner_tokens))
                 ok = status == 200 and MARKER.encode() in data
+            elif what == "bare":
+                status, data, seconds = bare_view(p, rng.choice(p.learner_tokens))
+                ok = status == 200 and b"<title>bare</title>" in data
             else:
                 status, data, seconds = preview(p, cid * 1_000_000 + seq)
                 ok = status == 200 and b'"ok":true' in data.replace(b" ", b"")
@@ -277,6 +328,7 @@ def client_loop(p: Prepared, what: str, cid: int, warm_end: float, end: float) -
             out.first_error = out.first_error or f"{status}: {data[:200]!r}"
         elif inside:
             out.latencies.append(seconds)
+    out.cpu_seconds = _own_cpu() - cpu_start if cpu_start is not None else 0.0
     return out
 
 
@@ -309,6 +361,8 @@ class Phase:
     latencies_ms: list[float]
     tool_cpu_ms: float  # per request, the tool's workers (+ its PostgreSQL backends)
     server_ms: list[float]  # from the access log
+    client_cpu_ms: float  # per request, the client processes
+    busy: float  # share of the machine's cores busy over the timed window (all processes)
 
     @property
     def per_second(self) -> float:
@@ -319,6 +373,7 @@ class Phase:
             "per_s": round(self.per_second, 1), "requests": self.requests, "clients": self.clients,
             "p50_ms": round(pct(self.latencies_ms, 0.5), 2), "p99_ms": round(pct(self.latencies_ms, 0.99), 2),
             "server_p50_ms": round(pct(self.server_ms, 0.5), 2), "tool_cpu_ms_per_request": round(self.tool_cpu_ms, 2),
+            "client_cpu_ms_per_request": round(self.client_cpu_ms, 2), "cpu_busy": round(self.busy, 3),
             "errors": self.errors, "first_error": self.first_error,
         }
 
@@ -336,20 +391,29 @@ def timed(p: Prepared, tool: _servers.Gunicorn, what: str, clients: int, warm: f
         proc.start()
     time.sleep(max(0.0, warm_end - time.perf_counter()))
     pids = tool.pids() + (p.pg.backend_pids() if p.pg else [])
-    cpu0 = _servers.cpu_seconds(pids)
+    cpu0, busy0 = _servers.cpu_seconds(pids), _machine_busy()
     time.sleep(max(0.0, end - time.perf_counter()))
-    cpu1 = _servers.cpu_seconds(pids)
+    cpu1, busy1 = _servers.cpu_seconds(pids), _machine_busy()
     results = [queue.get(timeout=60) for _ in procs]
     for proc in procs:
         proc.join(timeout=10)
     latencies = [s * 1000 for r in results for s in r.latencies]
-    path = "/learn/" if what == "views" else "/preview"
+    path = {"views": "/learn/", "bare": BARE_PATH}.get(what)
     server = [us / 1000 for (u, status, us, _tag) in _servers.parse_access_log(log)[before_log:]
-              if status == 200 and (u.startswith(path) if what == "views" else u.endswith(path))]
+              if status == 200 and (u.startswith(path) if path else u.endswith("/preview"))]
     n = len(latencies)
+    per = (lambda seconds: seconds * 1000 / n) if n else (lambda _s: float("nan"))
+    busy = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) if busy1[1] > busy0[1] else float("nan")
     return Phase(p.name, what, clients, n, duration, sum(r.errors for r in results),
                  next((r.first_error for r in results if r.first_error), ""), latencies,
-                 (cpu1 - cpu0) * 1000 / n if n else float("nan"), server)
+                 per(cpu1 - cpu0), server, per(sum(r.cpu_seconds for r in results)), busy)
+
+
+def _machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
 
 
 def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any]]:
@@ -361,6 +425,8 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
     tool = _servers.gunicorn_tool(p.port, p.env, log_dir)
     log = log_dir / "tool-access.log"
     extra: dict[str, Any] = {"lesson_source_bytes": len(p.source.encode()), "lesson_html_bytes": p.lesson_html_bytes}
+    loads = set(args.loads.split(","))
+    phases: list[Phase] = []
     try:
         tool.start()
         for token in p.learner_tokens:  # first opening records the start; timed views are returning learners
@@ -370,18 +436,24 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
         extra["page_bytes"] = len(view(p, p.learner_tokens[0])[1])
         spy = _servers.start_py_spy(tool, args.py_spy / f"{name}-views.txt", args.warmup + args.duration) \
             if args.py_spy else None
-        phases = [timed(p, tool, "views", args.clients, args.warmup, args.duration, log)]
+        if "views" in loads:
+            phases.append(timed(p, tool, "views", args.clients, args.warmup, args.duration, log))
         if spy:
             spy.wait(timeout=60)
-        # Preview round trip: one editor, one request at a time (as the debounced editor sends them).
-        single = [preview(p, i) for i in range(args.preview_samples)]
-        bad = [s for s, d, _t in single if s != 200 or b'"ok":true' not in d.replace(b" ", b"")]
-        extra["preview_round_trip_ms"] = {
-            "samples": len(single), "errors": len(bad),
-            "p50": round(statistics.median(t * 1000 for _s, _d, t in single), 2),
-            "p95": round(pct([t * 1000 for _s, _d, t in single], 0.95), 2),
-        }
-        phases.append(timed(p, tool, "previews", args.clients, args.warmup, args.duration, log))
+        if "previews" in loads:
+            phases.append(previews(p, tool, args, extra, log))
+        tool.stop()
+        if "bare" in loads:
+            bp = dataclasses.replace(p, port=_servers.free_port())
+            bare = gunicorn_bare(bp.port, p.env, log_dir, extra["page_bytes"]).start()
+            try:
+                for token in p.learner_tokens[:20]:  # both workers have loaded the app before timing
+                    status, data, _s = bare_view(bp, token)
+                    if status != 200:
+                        raise RuntimeError(f"bare page: {status} {data[:300]!r}")
+                phases.append(timed(bp, bare, "bare", args.clients, args.warmup, args.duration, log))
+            finally:
+                bare.stop()
     finally:
         tool.stop()
         if p.pg:
@@ -389,16 +461,35 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
     return phases, extra
 
 
+def previews(p: Prepared, tool: _servers.Gunicorn, args: argparse.Namespace, extra: dict[str, Any],
+             log: Path) -> Phase:
+    """The editor's previews: the round trip of one editor alone, then --clients at once."""
+    # Preview round trip: one editor, one request at a time (as the debounced editor sends them).
+    single = [preview(p, i) for i in range(args.preview_samples)]
+    bad = [s for s, d, _t in single if s != 200 or b'"ok":true' not in d.replace(b" ", b"")]
+    extra["preview_round_trip_ms"] = {
+        "samples": len(single), "errors": len(bad),
+        "p50": round(statistics.median(t * 1000 for _s, _d, t in single), 2),
+        "p95": round(pct([t * 1000 for _s, _d, t in single], 0.95), 2),
+    }
+    return timed(p, tool, "previews", args.clients, args.warmup, args.duration, log)
+
+
 def print_table(phases: list[Phase], extras: dict[str, dict[str, Any]]) -> None:
     print(f"{'config':10} {'load':9} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'server p50':>10} {'tool CPU ms/req':>15} {'errors':>6}")
-    print("-" * 92)
+          f"{'server p50':>10} {'tool CPU ms/req':>15} {'client CPU':>10} {'CPU busy':>8} {'errors':>6}")
+    print("-" * 112)
     for ph in phases:
         f = ph.figures()
         print(f"{ph.config:10} {ph.what:9} {ph.clients:>7} {f['per_s']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
-              f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>15.2f} {ph.errors:>6}")
+              f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>15.2f} {f['client_cpu_ms_per_request']:>10.2f} "
+              f"{ph.busy:>8.0%} {ph.errors:>6}")
+    print("(bare = the same load on a page of this app that does nothing: gunicorn, Flask, the app's hooks, "
+          "the clients; tool CPU of bare counts its workers only)")
     for name, extra in extras.items():
-        rt = extra["preview_round_trip_ms"]
+        rt = extra.get("preview_round_trip_ms")
+        if rt is None:
+            continue
         print(f"{name}: preview round trip (one editor, sequential, {rt['samples']} samples): median {rt['p50']} ms, "
               f"p95 {rt['p95']} ms, errors {rt['errors']}; lesson source {extra['lesson_source_bytes']} B, "
               f"stored HTML {extra['lesson_html_bytes']} B, page {extra['page_bytes']} B")
@@ -415,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--preview-samples", type=int, default=200)
+    parser.add_argument("--loads", default="views,previews,bare",
+                        help="which loads to time (bare runs in the first configuration only)")
     parser.add_argument("--quick", action="store_true", help="0.5 s warm-up + 2 s per load, 50 learners")
     parser.add_argument("--py-spy", type=Path, help="directory for py-spy raw stacks of the workers during views")
     args = parser.parse_args(argv)
@@ -423,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     configs = [c for c in args.only.split(",") if c]
     phases: list[Phase] = []
     extras: dict[str, dict[str, Any]] = {}
-    for name in configs:
+    for i, name in enumerate(configs):
+        if i == 1:
+            args.loads = args.loads.replace("bare", "")
         got, extra = run(name, args)
         phases += got
         extras[name] = extra
@@ -433,8 +528,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in configs:
         mine = {ph.what: ph.figures() for ph in phases if ph.config == name}
         figures[name] = {**mine, **extras[name]}
-        figures[name]["meets_views_target"] = mine["views"]["per_s"] >= TARGET_VIEWS_PER_S
-        figures[name]["meets_preview_target"] = extras[name]["preview_round_trip_ms"]["p50"] <= TARGET_PREVIEW_MEDIAN_MS
+        if "views" in mine:
+            figures[name]["meets_views_target"] = mine["views"]["per_s"] >= TARGET_VIEWS_PER_S
+        if "preview_round_trip_ms" in extras[name]:
+            figures[name]["meets_preview_target"] = (
+                extras[name]["preview_round_trip_ms"]["p50"] <= TARGET_PREVIEW_MEDIAN_MS)
     print(json.dumps(figures, ensure_ascii=False))
     return 0
 
