@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from . import deep_linking, keys, tokens, urls
+from .gradebook import gradebook
 from .models import INSTRUCTOR, Course, DevTool, Enrolment, Person, ResourceLink, db
 
 bp = Blueprint("devlms", __name__)
@@ -128,6 +129,14 @@ def _render_course(course: Course, frame: dict[str, Any] | None = None, status: 
 @bp.get("/courses/<course_id>")
 def course_page(course_id: str):
     return _render_course(_course_or_404(course_id))
+
+
+@bp.get("/courses/<course_id>/gradebook")
+def gradebook_page(course_id: str):
+    """What the course's line items hold per learner: the scores tools sent through AGS."""
+    course = _course_or_404(course_id)
+    _instructors, learners = _members(course)
+    return render_template("devlms/gradebook.html", course=course, book=gradebook(course, learners))
 
 
 @bp.get("/courses/<course_id>/launch")
