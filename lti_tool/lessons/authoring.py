@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from content import ContentError, check_lesson, parse_lesson, render_lesson_html
 from content.errors import Problem
+from content.frontmatter_edit import FieldValue, read_fields, write_fields
 from content.lessons import MAX_LESSON_BYTES, analyse, decode_lesson
 from content.lessons import Lesson as ParsedLesson
 from content.render import RenderedLesson
@@ -222,6 +223,24 @@ def link_assets(html: str, lesson: Lesson) -> str:
     if not paths:
         return html
     return _IMG_SRC_RE.sub(lambda m: m.group(1) + paths.get(m.group(2), m.group(2)) + m.group(3), html)
+
+
+def front_matter_fields(source: str) -> dict[str, FieldValue] | None:
+    """The editor form's values for ``source``'s front matter; None while it cannot be read."""
+    return read_fields(source, SOURCE_NAME)
+
+
+def rewrite_front_matter(source: str, fields: dict[str, FieldValue]) -> str:
+    """``source`` with the form's front-matter fields written in; the body stays as it is."""
+    try:
+        return write_fields(source, fields, SOURCE_NAME)
+    except ContentError as err:
+        raise LessonError(
+            _("The fields cannot be written while the front matter has this problem: fix it in the source first."),
+            400, err.problems,
+        ) from None
+    except ValueError:
+        raise LessonError(_("The form sent a field the front matter does not have."), 400) from None
 
 
 @dataclass

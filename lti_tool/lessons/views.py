@@ -9,6 +9,10 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from content.frontmatter import KEYS as FRONT_MATTER_KEYS
+from content.frontmatter import LEVELS
+from content.frontmatter_edit import FLAG_KEYS
+
 from ..error_pages import _wants_json
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
@@ -172,6 +176,8 @@ def edit(public_id: str):
         versions=workflow.versions_of(lesson),
         checklist_labels=CHECKLIST_LABELS,
         max_image_mb=assets.MAX_IMAGE_BYTES // 1_000_000,
+        fields=authoring.front_matter_fields(lesson.source),
+        levels=LEVELS,
     )
 
 
@@ -211,7 +217,39 @@ def preview(public_id: str):
     source, _revision = _posted_source()
     result = authoring.render_draft(lesson, source)
     return jsonify({"html": result.html, "title": result.title, "ok": result.ok,
-                    "problems": authoring.problem_dicts(result.problems)})
+                    "problems": authoring.problem_dicts(result.problems),
+                    "fields": authoring.front_matter_fields(source)})
+
+
+def _posted_fields() -> dict:
+    """The front-matter fields of a JSON request ({"fields": {...}}) or of the editor's form."""
+    if request.is_json:
+        fields = (request.get_json(silent=True) or {}).get("fields")
+        if not isinstance(fields, dict) or not all(isinstance(v, (str, bool)) for v in fields.values()):
+            raise LessonError(_("Send the fields as 'fields': an object of texts (true or false for 'certificate')."))
+        return fields
+    fields = {key: request.form.get(key, "") for key in FRONT_MATTER_KEYS if key not in FLAG_KEYS}
+    return {**fields, **{key: request.form.get(key) == "true" for key in FLAG_KEYS}}
+
+
+@bp.post("/<public_id>/front-matter")
+@launch_required()
+def front_matter(public_id: str):
+    """Write the form's fields into the front matter. JSON: rewrite the sent source and return
+    it (the editor then previews and autosaves it as typed text); a form: rewrite and save the
+    stored draft (revision-checked), then back to the editor."""
+    lesson = _lesson_for(public_id, edit=True)
+    if request.is_json:
+        source, _revision = _posted_source()
+        rewritten = authoring.rewrite_front_matter(source, _posted_fields())
+        return jsonify({"source": rewritten, "changed": rewritten != source,
+                        "fields": authoring.front_matter_fields(rewritten)})
+    revision = request.form.get("revision", "")
+    if not revision.isdigit():
+        raise LessonError(_("The draft revision is not a number."))
+    rewritten = authoring.rewrite_front_matter(lesson.source, _posted_fields())
+    authoring.save_draft(lesson, _me(), rewritten, int(revision))
+    return _to_edit(lesson)
 
 
 @bp.post("/<public_id>/assets")

@@ -75,11 +75,14 @@
 
   function refreshPreview() {
     var seq = ++previewSeq;
-    post(d.previewUrl, { source: source.value }).then(function (res) {
+    var sent = source.value;
+    post(d.previewUrl, { source: sent }).then(function (res) {
       if (seq !== previewSeq || !res.ok) return; // an older answer arriving late is ignored
       // Sanitised on the server by content/ (nh3 allowlist) before it is sent.
       if (res.data.ok) preview.innerHTML = res.data.html;
       showProblems(res.data.problems);
+      // The front-matter fields (lesson-fields.js) follow the source this answer is about.
+      root.dispatchEvent(new CustomEvent("pp:preview", { detail: { source: sent, data: res.data } }));
     }).catch(function () { /* preview is best effort; saving reports connectivity */ });
   }
 
