@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC
@@ -225,13 +226,28 @@ def pdf_of(cert: Certificate) -> bytes:
     return cert.pdf
 
 
-def filename(cert: Certificate) -> str:
-    """An ASCII download name like ``certificate-running-a-stand-up-ana-souza-PP-7KQ2.pdf``."""
-    def slug(text: str) -> str:
-        kept = "".join(ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in text)
-        return "-".join(p for p in kept.split("-") if p)[:40] or "x"
+# Latin letters that Unicode does not decompose into a base letter plus accents.
+_LATIN_EXTRA = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ı": "i"}
+)
 
-    return f"certificate-{slug(cert.lesson_title)}-{slug(cert.learner_name)}-{cert.code[:7]}.pdf"
+
+def ascii_slug(text: str, limit: int = 40) -> str:
+    """Lower-case ASCII words joined by dashes: accents dropped (Siobhán → siobhan, Großmann →
+    grossmann); words in other scripts are left out, so the result may be empty."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
+    plain = decomposed.encode("ascii", "ignore").decode()
+    kept = "".join(ch.lower() if ch.isalnum() else "-" for ch in plain)
+    return "-".join(p for p in kept.split("-") if p)[:limit].strip("-")
+
+
+def filename(cert: Certificate) -> str:
+    """An ASCII download name like ``certificate-running-a-stand-up-ana-souza-PP-7KQ2.pdf``;
+    a title or name with nothing ASCII in it is left out rather than shown as dashes."""
+    title, name = ascii_slug(cert.lesson_title), ascii_slug(cert.learner_name)
+    parts = ("certificate", title, name, cert.code[:7])
+    return "-".join(p for p in parts if p) + ".pdf"
 
 
 def missing_pdfs(context_id: int) -> int:
