@@ -63,5 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .lessons.instructor_views import bp as lesson_people_bp
 
     app.register_blueprint(lesson_people_bp)
+    from .reviews.rubric_views import bp as rubrics_bp
+
+    app.register_blueprint(rubrics_bp)
     registry.init_app(app)
     return app
