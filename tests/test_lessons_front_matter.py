@@ -34,7 +34,9 @@ def _draft(lti, member: Member, source: str = SIMPLE_LESSON) -> str:
 
 
 def _field(page: str, name: str) -> str:
-    found = re.search(rf'<input type="(?:text|number)" id="fm-[a-z-]+" name="{name}" value="([^"]*)"', page)
+    found = re.search(
+        rf'<input type="(?:text|number)" id="fm-[a-z-]+" name="{name}" value="([^"]*)"', page
+    )
     assert found, f"no field {name}"
     return html.unescape(found.group(1))
 
@@ -48,8 +50,19 @@ def test_editor_shows_the_front_matter_as_labelled_fields(lti):
     assert _field(page, "pass_mark") == "50"
     assert re.search(r'id="fm-certificate" name="certificate" value="true" checked', page)
     assert '<option value="">Not set (beginner)</option>' in page
-    for field_id in ("fm-title", "fm-summary", "fm-duration", "fm-level", "fm-language", "fm-certificate",
-                     "fm-pass-mark", "fm-tags", "fm-authors", "fm-objectives", "fm-slug"):
+    for field_id in (
+        "fm-title",
+        "fm-summary",
+        "fm-duration",
+        "fm-level",
+        "fm-language",
+        "fm-certificate",
+        "fm-pass-mark",
+        "fm-tags",
+        "fm-authors",
+        "fm-objectives",
+        "fm-slug",
+    ):
         assert f'<label for="{field_id}">' in page, field_id
     assert "lesson-fields.js" in page
 
@@ -58,29 +71,42 @@ def test_a_field_rewrites_the_sent_text_and_keeps_the_body(lti):
     ana = Member.launch(lti, "u-2001")
     lesson_id = _draft(lti, ana)
     typed = SIMPLE_LESSON + "\nStill typing here.\n"  # newer than the saved draft
-    response = ana.post_json(f"/lessons/{lesson_id}/front-matter",
-                             {"source": typed, "fields": {"title": "Stand-ups: 15 minutes", "level": "advanced"}})
+    response = ana.post_json(
+        f"/lessons/{lesson_id}/front-matter",
+        {"source": typed, "fields": {"title": "Stand-ups: 15 minutes", "level": "advanced"}},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["changed"] is True
-    assert body["source"].startswith("---\ntitle: 'Stand-ups: 15 minutes'\nsummary: Fifteen minutes, three questions.\n")
+    assert body["source"].startswith(
+        "---\ntitle: 'Stand-ups: 15 minutes'\nsummary: Fifteen minutes, three questions.\n"
+    )
     assert "\nlevel: advanced\n" in body["source"]
     assert body["source"].endswith(BODY + "\nStill typing here.\n")
-    assert body["fields"]["title"] == "Stand-ups: 15 minutes" and body["fields"]["level"] == "advanced"
+    assert (
+        body["fields"]["title"] == "Stand-ups: 15 minutes" and body["fields"]["level"] == "advanced"
+    )
     # Nothing is saved: the editor autosaves the new text with its revision, as typed text.
     assert _lesson(lti, lesson_id).source == SIMPLE_LESSON
-    same = ana.post_json(f"/lessons/{lesson_id}/front-matter", {"source": typed, "fields": {"title": "Running a stand-up"}})
+    same = ana.post_json(
+        f"/lessons/{lesson_id}/front-matter",
+        {"source": typed, "fields": {"title": "Running a stand-up"}},
+    )
     assert same.json() == {**same.json(), "changed": False, "source": typed}
 
 
 def test_preview_answers_with_the_fields_of_the_source(lti):
     ana = Member.launch(lti, "u-2001")
     lesson_id = ana.new_lesson()
-    fields = ana.post_json(f"/lessons/{lesson_id}/preview", {"source": SIMPLE_LESSON}).json()["fields"]
+    fields = ana.post_json(f"/lessons/{lesson_id}/preview", {"source": SIMPLE_LESSON}).json()[
+        "fields"
+    ]
     assert fields["title"] == "Running a stand-up"
     assert fields["certificate"] is True and fields["authors"] == "Ana Souza"
     # Mid-edit, unreadable YAML: no fields (the page pauses them), the problem keeps its line.
-    broken = ana.post_json(f"/lessons/{lesson_id}/preview", {"source": "---\ntitle: [oops\n---\nText\n"}).json()
+    broken = ana.post_json(
+        f"/lessons/{lesson_id}/preview", {"source": "---\ntitle: [oops\n---\nText\n"}
+    ).json()
     assert broken["fields"] is None
     assert broken["problems"][0]["line"] >= 2
 
@@ -88,14 +114,20 @@ def test_preview_answers_with_the_fields_of_the_source(lti):
 def test_a_field_cannot_be_written_into_unreadable_front_matter(lti):
     ana = Member.launch(lti, "u-2001")
     lesson_id = ana.new_lesson()
-    refused = ana.post_json(f"/lessons/{lesson_id}/front-matter",
-                            {"source": "---\ntitle: ok\nsummary: [oops\n---\nText\n", "fields": {"title": "New"}})
+    refused = ana.post_json(
+        f"/lessons/{lesson_id}/front-matter",
+        {"source": "---\ntitle: ok\nsummary: [oops\n---\nText\n", "fields": {"title": "New"}},
+    )
     assert refused.status_code == 400
     assert "fix it in the source first" in refused.json()["error"]
     assert refused.json()["problems"][0]["line"] >= 3
-    unknown = ana.post_json(f"/lessons/{lesson_id}/front-matter", {"source": SIMPLE_LESSON, "fields": {"sumary": "x"}})
+    unknown = ana.post_json(
+        f"/lessons/{lesson_id}/front-matter", {"source": SIMPLE_LESSON, "fields": {"sumary": "x"}}
+    )
     assert unknown.status_code == 400
-    wrong_type = ana.post_json(f"/lessons/{lesson_id}/front-matter", {"source": SIMPLE_LESSON, "fields": {"title": 5}})
+    wrong_type = ana.post_json(
+        f"/lessons/{lesson_id}/front-matter", {"source": SIMPLE_LESSON, "fields": {"title": 5}}
+    )
     assert wrong_type.status_code == 400
 
 
@@ -105,9 +137,17 @@ def test_without_javascript_the_form_rewrites_and_saves_the_draft(lti):
     before = _lesson(lti, lesson_id)
     page = ana.get(f"/lessons/{lesson_id}/edit").text
     # What the browser would send: every field as shown, two of them changed, certificate unticked.
-    form = {name: _field(page, name) for name in ("title", "language", "duration", "pass_mark", "tags", "slug")}
-    form |= {"summary": "Fifteen minutes, three questions.", "authors": "Ana Souza\r\nKenji Watanabe",
-             "objectives": "", "level": "", "revision": str(before.draft_revision)}
+    form = {
+        name: _field(page, name)
+        for name in ("title", "language", "duration", "pass_mark", "tags", "slug")
+    }
+    form |= {
+        "summary": "Fifteen minutes, three questions.",
+        "authors": "Ana Souza\r\nKenji Watanabe",
+        "objectives": "",
+        "level": "",
+        "revision": str(before.draft_revision),
+    }
     form["tags"] = "meetings, teamwork, daily"
     response = ana.post(f"/lessons/{lesson_id}/front-matter", form)
     assert response.status_code == 200 and "/edit" in response.url  # back in the editor
@@ -133,8 +173,16 @@ def test_only_the_author_may_use_the_form_and_only_with_csrf(lti):
     ben = Member.launch(lti, "u-2002")
     body = {"source": SIMPLE_LESSON, "fields": {"title": "Mine"}}
     assert ben.post_json(f"/lessons/{lesson_id}/front-matter", body).status_code == 403
-    assert ben.post(f"/lessons/{lesson_id}/front-matter", {"title": "Mine", "revision": "1"}).status_code == 403
-    forged = requests.post(f"{lti.tool_url}/lessons/{lesson_id}/front-matter",
-                           data={"lt": ana.token, "title": "Forged", "revision": "1"}, timeout=10)
+    assert (
+        ben.post(
+            f"/lessons/{lesson_id}/front-matter", {"title": "Mine", "revision": "1"}
+        ).status_code
+        == 403
+    )
+    forged = requests.post(
+        f"{lti.tool_url}/lessons/{lesson_id}/front-matter",
+        data={"lt": ana.token, "title": "Forged", "revision": "1"},
+        timeout=10,
+    )
     assert forged.status_code == 400
     assert _lesson(lti, lesson_id).source == SIMPLE_LESSON

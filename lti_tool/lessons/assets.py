@@ -91,26 +91,37 @@ def store_image(lesson: Lesson, user: User, filename: str, data: bytes) -> Lesso
     versions that point at the old one keep showing the old one.
     """
     kind, width, height = check_image(data)
-    digest = hashlib.sha256(data).hexdigest()
-    name = f"{ASSET_PREFIX}{safe_stem(filename)}-{digest[:10]}.{kind.ext}"
+    name = asset_name(filename, kind, data)
     existing = db.session.scalars(
         select(LessonAsset).where(LessonAsset.lesson_id == lesson.id, LessonAsset.filename == name)
     ).first()
     if existing is not None:
         return existing
+    asset = new_asset(lesson, user, name, data, (kind, width, height))
+    db.session.commit()
+    return asset
+
+
+def asset_name(filename: str, kind: ImageType, data: bytes) -> str:
+    """``images/<stem>-<10 hex of the SHA-256>.<ext>``: a changed picture gets a new name."""
+    return f"{ASSET_PREFIX}{safe_stem(filename)}-{hashlib.sha256(data).hexdigest()[:10]}.{kind.ext}"
+
+
+def new_asset(lesson: Lesson, user: User, name: str, data: bytes, checked: tuple[ImageType, int, int]) -> LessonAsset:
+    """An image row for ``lesson`` added to the session (``checked`` is what check_image said)."""
+    kind, width, height = checked
     asset = LessonAsset(
         lesson_id=lesson.id,
         uploaded_by_id=user.id,
         filename=name,
         content_type=kind.content_type,
         size=len(data),
-        sha256=digest,
+        sha256=hashlib.sha256(data).hexdigest(),
         width=width,
         height=height,
         data=data,
     )
     db.session.add(asset)
-    db.session.commit()
     return asset
 
 

@@ -50,7 +50,7 @@ Which option is right?
 - [x] The right option
 :::
 """
-_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")  # group 1: the image file
 _IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
 
@@ -92,24 +92,30 @@ def may_author(context_id: int, is_instructor: bool) -> bool:
     return is_instructor or authoring_policy(context_id) == AUTHORING_EVERYONE
 
 
-def _check_may_author(context_id: int, is_instructor: bool) -> None:
+def check_may_author(context_id: int, is_instructor: bool) -> None:
     if not may_author(context_id, is_instructor):
         raise LessonError(_("In this course only instructors may write lessons."), 403)
 
 
 def create_lesson(user: User, context_id: int, is_instructor: bool, source: str | None = None) -> Lesson:
     """A new draft owned by ``user``; blank unless ``source`` is given."""
-    _check_may_author(context_id, is_instructor)
+    check_may_author(context_id, is_instructor)
+    lesson = new_draft(user, context_id, source if source is not None else BLANK_SOURCE.format(title=_("A new lesson")))
+    db.session.commit()
+    return lesson
+
+
+def new_draft(user: User, context_id: int, source: str) -> Lesson:
+    """A draft added to the session, not committed (an import stores many in one transaction)."""
     lesson = Lesson(
         platform_id=user.platform_id,
         created_by_id=user.id,
         created_in_context_id=context_id,
         status=DRAFT,
-        source=source if source is not None else BLANK_SOURCE.format(title=_("A new lesson")),
+        source=source,
     )
     _refresh_search_fields(lesson, lesson.source, user)
     db.session.add(lesson)
-    db.session.commit()
     return lesson
 
 
@@ -128,7 +134,7 @@ def credit_author(text: str, name: str) -> str:
 
 def import_lesson(user: User, context_id: int, is_instructor: bool, data: bytes, filename: str) -> Lesson:
     """A new draft from an uploaded ``.md`` file; on any error nothing is stored."""
-    _check_may_author(context_id, is_instructor)
+    check_may_author(context_id, is_instructor)
     name = Path(filename or "lesson.md").name
     if not name.lower().endswith(".md"):
         raise LessonError(_("Import a Markdown lesson file ending in .md."), 400)
@@ -200,7 +206,7 @@ def missing_images(lesson: Lesson, source: str) -> list[Problem]:
     uploaded = {a.filename for a in assets_of(lesson.id)} if lesson.id else set()
     problems = []
     for number, line in enumerate(source.split("\n"), start=1):
-        for match in _IMAGE_RE.finditer(line):
+        for match in IMAGE_RE.finditer(line):
             target = match.group(1)
             if ":" in target or target.startswith(("/", "#")):
                 continue
@@ -270,6 +276,7 @@ def render_draft(lesson: Lesson, source: str) -> Preview:
 
 def problem_dicts(problems: list[Problem]) -> list[dict]:
     return [
-        {"line": p.line, "message": p.message, "hint": p.hint, "severity": p.severity, "text": str(p)}
-        for p in sorted(problems, key=lambda p: (p.line, p.severity))
+        {"file": "" if p.file == SOURCE_NAME else p.file, "line": p.line, "message": p.message,
+         "hint": p.hint, "severity": p.severity, "text": str(p)}
+        for p in sorted(problems, key=lambda p: (p.file, p.line, p.severity))
     ]

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import Lesson, LessonAsset
 from ..models.lessons import AUTHORING_EVERYONE, AUTHORING_INSTRUCTORS, CHECKLIST
-from . import LessonError, assets, authoring, library, workflow
+from . import LessonError, assets, authoring, importing, library, workflow
 
 bp = Blueprint("lessons", __name__, url_prefix="/lessons")
 
@@ -81,6 +81,8 @@ def index():
         may_author=authoring.may_author(g.launch.context_id, g.launch.is_instructor),
         policy=authoring.authoring_policy(g.launch.context_id),
         everyone=AUTHORING_EVERYONE, instructors_only=AUTHORING_INSTRUCTORS,
+        imported=request.args.get("imported", type=int),
+        import_limits={"mb": importing.MAX_ZIP_BYTES // 1_000_000, "files": importing.MAX_ZIP_ENTRIES},
     )
 
 
@@ -99,11 +101,21 @@ def new():
 @bp.post("/import")
 @launch_required()
 def import_file():
+    """One .md file becomes a draft (then its editor); a library ZIP becomes a draft per lesson."""
+    if (request.content_length or 0) > importing.MAX_ZIP_BYTES + 64_000:
+        raise LessonError(_("The file is larger than %(limit)d MB. Import the library in parts.",
+                            limit=importing.MAX_ZIP_BYTES // 1_000_000), 413)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise LessonError(_("Choose a .md file to import."))
-    data = upload.stream.read(authoring.MAX_LESSON_BYTES + 1)
-    lesson = authoring.import_lesson(_me(), g.launch.context_id, g.launch.is_instructor, data, upload.filename)
+        raise LessonError(_("Choose a .md file or a library .zip to import."))
+    launch = g.launch
+    data = upload.stream.read(importing.MAX_ZIP_BYTES + 1)
+    if importing.is_zip(upload.filename, data):
+        lessons = importing.import_library(_me(), launch.context_id, launch.is_instructor, data)
+        return redirect(launch_url("lessons.index", imported=len(lessons)), 303)
+    if len(data) > authoring.MAX_LESSON_BYTES:
+        data = data[: authoring.MAX_LESSON_BYTES + 1]  # decode_lesson names the limit
+    lesson = authoring.import_lesson(_me(), launch.context_id, launch.is_instructor, data, upload.filename)
     return _to_edit(lesson)
 
 
