@@ -79,6 +79,12 @@ ROSTER_MAX_AGE_SECONDS = 900
 # Members per NRPS page (None: the LMS decides).
 ROSTER_PAGE_SIZE = None
 
+# --- Certificates -----------------------------------------------------------------
+# "Prepare the PDFs" on a course's certificates page renders missing PDFs in batches of
+# this many per request, and starts no new batch once this many seconds have passed.
+CERTIFICATE_PREPARE_BATCH = 10
+CERTIFICATE_PREPARE_SECONDS = 2
+
 # --- Pages ------------------------------------------------------------------------
 # Who may frame the tool (CSP frame-ancestors). LMSs embed it, so the default is open.
 FRAME_ANCESTORS = "*"
