@@ -24,8 +24,8 @@ class Member:
     csrf: str
 
     @classmethod
-    def launch(cls, lti, user: str) -> Member:
-        result = lti.launch(user)
+    def launch(cls, lti, user: str, link: str | None = None) -> Member:
+        result = lti.launch(user, link)
         token = result.token
         assert token, result.text
         library = requests.get(f"{lti.tool_url}/lessons/", params={"lt": token}, timeout=10)

@@ -45,12 +45,15 @@ class ActivityKind:
     blueprint: Blueprint | None = None
     # Kinds offered only to some launches (e.g. a library that is empty) can say no.
     available: Callable[[LaunchSession], bool] = lambda launch: True
+    # Called in the placement's transaction once the Activity row exists (e.g. to create the
+    # kind's own rows from the spec); raising ActivityFormError refuses the placement.
+    on_placed: Callable[[Activity, ActivitySpec, LaunchSession], None] | None = None
 
 
 KINDS: dict[str, ActivityKind] = {}
 
 # Built-in kinds, imported at app start so each can register itself.
-BUILTIN_KIND_MODULES = ["lti_tool.welcome", "lti_tool.lessons.kind"]
+BUILTIN_KIND_MODULES = ["lti_tool.welcome", "lti_tool.lessons.kind", "lti_tool.reviews.kind"]
 
 
 def register(kind: ActivityKind) -> ActivityKind:

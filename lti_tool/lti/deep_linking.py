@@ -31,6 +31,8 @@ def create_activity(launch: LaunchSession, kind: ActivityKind, spec: ActivitySpe
     )
     db.session.add(activity)
     db.session.flush()
+    if kind.on_placed is not None:
+        kind.on_placed(activity, spec, launch)
     return activity
 
 

@@ -138,9 +138,10 @@ def deep_link():
         return _picker("lti.deep_link")
     try:
         kind, spec = _spec_from_request(launch)
+        activity = deep_linking.create_activity(launch, kind, spec)
     except ActivityFormError as err:
+        db.session.rollback()
         return _picker("lti.deep_link", error=str(err), status=400)
-    activity = deep_linking.create_activity(launch, kind, spec)
     token = deep_linking.response_jwt(launch, [deep_linking.content_item(activity, str(kind.description))])
     db.session.commit()
     return_url = launch.claims["deep_linking_settings"]["deep_link_return_url"]
@@ -164,8 +165,9 @@ def setup():
         return _picker("lti.setup")
     try:
         kind, spec = _spec_from_request(launch)
+        link.activity = deep_linking.create_activity(launch, kind, spec)
     except ActivityFormError as err:
+        db.session.rollback()
         return _picker("lti.setup", error=str(err), status=400)
-    link.activity = deep_linking.create_activity(launch, kind, spec)
     db.session.commit()
     return redirect(launch_url("activities.show", public_id=link.activity.public_id), 303)

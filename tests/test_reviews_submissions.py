@@ -1,0 +1,177 @@
+"""Peer review: placement, phases, submissions (text, links, files), late policy, access."""
+
+from __future__ import annotations
+
+from reviews_support import INSTRUCTOR, assignment, join, move_phase, place_review, said
+
+from lti_tool.extensions import db
+from lti_tool.models import Rubric, Submission, SubmissionFile
+
+
+def test_placing_creates_the_assignment_with_its_own_rubric_and_a_line_item(lti):
+    placed = place_review(lti, k="2", allocation_mode="queue")
+    assert placed.line_item and placed.line_item["score_maximum"] == 100
+    a = assignment(lti, placed)
+    assert (a.phase, a.reviews_per_submission, a.allocation_mode, a.mode) == (
+        "setup",
+        2,
+        "queue",
+        "work",
+    )
+    with lti.app.app_context():
+        rubric = db.session.get(Rubric, a.rubric_id)
+        assert (
+            rubric.context_id == a.context_id
+            and not rubric.is_template
+            and rubric.frozen_at is None
+        )
+        assert [c["key"] for c in rubric.definition["criteria"]] == ["goal", "clarity", "next-step"]
+
+
+def test_a_learner_submits_markdown_links_and_a_file_and_script_is_never_served(lti):
+    placed = place_review(lti)
+    teacher = join(lti, placed, INSTRUCTOR)
+    move_phase(teacher, placed, "submission")
+    learner = join(lti, placed, "u-2001")
+    page = learner.get(placed.path)
+    assert "Your work" in said(page) and "Submit for review" in said(page)
+
+    response = learner.post(
+        f"{placed.path}/submission",
+        {
+            "title": "Q3 pitch",
+            "source": "# Plan\n\n<script>alert(1)</script> **bold**",
+            "links": "https://example.com/deck",
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert "Submitted on" in said(response)
+    with lti.app.app_context():
+        sub = db.session.query(Submission).one()
+        assert sub.submitted_at is not None and not sub.is_late
+        assert "<strong>bold</strong>" in sub.html and "<script" not in sub.html
+        assert sub.links == ["https://example.com/deck"]
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    up = learner.post(
+        f"{placed.path}/submission/files", files={"file": ("plan.pdf", pdf, "application/pdf")}
+    )
+    assert up.status_code == 200 and "plan.pdf" in said(up)
+    with lti.app.app_context():
+        file_id = db.session.query(SubmissionFile).one().public_id
+    got = learner.get(f"{placed.path}/files/{file_id}")
+    assert got.content == pdf and got.headers["Content-Disposition"].startswith("attachment")
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    # A colleague who is not reviewing it cannot open it.
+    other = join(lti, placed, "u-2002")
+    refused = other.get(f"{placed.path}/files/{file_id}")
+    assert refused.status_code == 403 and "Only the authors" in said(refused)
+
+
+def test_bad_files_and_links_are_refused_with_reasons_and_nothing_is_stored(lti):
+    placed = place_review(lti)
+    move_phase(join(lti, placed, INSTRUCTOR), placed, "submission")
+    learner = join(lti, placed, "u-2001")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    r = learner.post(
+        f"{placed.path}/submission/files", files={"file": ("x.svg", svg, "image/svg+xml")}
+    )
+    assert r.status_code == 415 and "can't be attached" in said(r)
+    fake = learner.post(
+        f"{placed.path}/submission/files",
+        files={"file": ("deck.pdf", b"MZ\x90\x00", "application/pdf")},
+    )
+    assert fake.status_code == 415
+    big = learner.post(
+        f"{placed.path}/submission/files",
+        files={"file": ("big.txt", b"a" * 5_000_001, "text/plain")},
+    )
+    assert big.status_code == 413 and "limit is 5 MB" in said(big)
+    link = learner.post(
+        f"{placed.path}/submission",
+        {"source": "x", "links": "javascript:alert(1)", "action": "submit"},
+    )
+    assert link.status_code == 400 and "is not a web address" in said(link)
+    with lti.app.app_context():
+        assert db.session.query(SubmissionFile).count() == 0
+        assert db.session.query(Submission).count() == 0
+
+
+def test_after_the_deadline_work_is_refused_or_marked_late_by_policy(lti):
+    placed = place_review(lti)
+    teacher = join(lti, placed, INSTRUCTOR)
+    learner = join(lti, placed, "u-2001")
+    early = learner.post(f"{placed.path}/submission", {"source": "too early", "action": "submit"})
+    assert early.status_code == 409 and "not open yet" in said(early)
+    move_phase(teacher, placed, "review")
+    late = learner.post(f"{placed.path}/submission", {"source": "late", "action": "submit"})
+    assert late.status_code == 409 and "deadline has passed" in said(late)
+
+    settings = teacher.get(f"{placed.path}/settings")
+    assert settings.status_code == 200 and "Work handed in after the deadline" in said(settings)
+    form = _settings_form(late_policy="penalty", late_penalty_percent="20")
+    saved = teacher.post(f"{placed.path}/settings", form)
+    assert saved.status_code == 200, saved.text
+    accepted = learner.post(f"{placed.path}/submission", {"source": "late", "action": "submit"})
+    assert accepted.status_code == 200 and "It was late." in said(accepted)
+    with lti.app.app_context():
+        assert db.session.query(Submission).one().is_late
+
+
+def _settings_form(**changes) -> dict:
+    form = {
+        "late_policy": "refuse",
+        "late_penalty_percent": "0",
+        "reviews_per_submission": "3",
+        "allocation_mode": "batch",
+        "lease_minutes": "60",
+        "small_cohort_fallback": "instructor",
+        "fallback_days": "3",
+        "anonymity": "double",
+        "calibration_examples": "0",
+        "aggregation": "weighted",
+        "trim_fraction": "0.2",
+        "outlier_threshold": "0.25",
+        "escalation_threshold": "0.4",
+        "feedback_release": "grading",
+        "nomination": "approved",
+        "min_responses": "3",
+        "allow_files": "yes",
+        "allow_links": "yes",
+    }
+    form.update(changes)
+    return form
+
+
+def test_settings_errors_name_the_field_and_change_nothing(lti):
+    placed = place_review(lti)
+    teacher = join(lti, placed, INSTRUCTOR)
+    bad = teacher.post(
+        f"{placed.path}/settings",
+        _settings_form(
+            review_opens_at="2030-01-10T10:00",
+            submission_opens_at="2030-01-12T10:00",
+            instructions="changed",
+        ),
+    )
+    assert bad.status_code == 400
+    assert "'Reviewing opens (submission deadline)' must be after 'Submissions open'" in said(bad)
+    assert assignment(lti, placed).instructions == ""
+    k = teacher.post(f"{placed.path}/settings", _settings_form(reviews_per_submission="0"))
+    assert (
+        k.status_code == 400
+        and "Reviews per submission must be a whole number from 1 to 10" in said(k)
+    )
+    fac = teacher.post(
+        f"{placed.path}/settings", _settings_form(small_cohort_fallback="facilitator")
+    )
+    assert fac.status_code == 400 and "Choose the facilitator" in said(fac)
+
+
+def test_learners_cannot_change_settings_or_phases(lti):
+    placed = place_review(lti)
+    learner = join(lti, placed, "u-2001")
+    assert learner.post(f"{placed.path}/phase", {"phase": "review"}).status_code == 403
+    assert learner.get(f"{placed.path}/settings").status_code == 403
+    assert assignment(lti, placed).phase == "setup"
