@@ -305,3 +305,11 @@ def advance_all(now: datetime | None = None) -> int:
 
 def is_people_mode(assignment: ReviewAssignment) -> bool:
     return assignment.mode == MODE_PEOPLE
+
+
+def feedback_released(assignment: ReviewAssignment) -> bool:
+    """Authors see the reviews of their work: once the instructor released them, or (by the
+    default policy) once grading opens."""
+    if assignment.feedback_released_at is not None:
+        return True
+    return assignment.feedback_release == "grading" and phases.passed(assignment.phase, phases.GRADING)
