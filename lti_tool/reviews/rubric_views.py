@@ -8,6 +8,7 @@ name, so it works without JavaScript (the page's script does the same in the bro
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -126,15 +127,18 @@ def import_file():
 def _editor_page(
     rubric: Rubric,
     draft: dict[str, Any],
-    error: str | None = None,
+    error: RubricError | None = None,
     status: int = 200,
     focus: str = "",
 ):
+    blank = rubric_form.new_criterion() | {"_n": "__N__"}
+    blank["levels"] = [level | {"_n": m} for m, level in enumerate(blank["levels"], 1)]
     return render_template(
         "reviews/rubrics/edit.html",
         rubric=rubric,
         draft=draft,
-        error=error,
+        error=_message(error) if error else None,
+        error_position=_criterion_position(error),
         focus=focus,
         saved=request.args.get("done") in ("saved", "imported"),
         imported=request.args.get("done") == "imported",
@@ -142,7 +146,16 @@ def _editor_page(
         comment_labels=COMMENT_LABELS,
         max_criteria=MAX_CRITERIA,
         max_levels=MAX_LEVELS,
+        blank_criterion=blank,
+        blank_level=rubric_form.new_level() | {"_n": "__M__"},
     ), status
+
+
+def _criterion_position(error: RubricError | None) -> int | None:
+    """The criterion an error is about ("Criterion 2 (…): …"), for a link to its fieldset."""
+    what = str(error.params.get("what", "")) if error else ""
+    match = re.match(r"Criterion (\d+)\b", what)
+    return int(match.group(1)) if match else None
 
 
 def _show_page(rubric: Rubric, actor: rubrics.Actor):
@@ -192,7 +205,7 @@ def save(public_id: str):
         try:
             rubric_form.apply_action(draft, action)
         except RubricError as err:
-            return _editor_page(rubric, rubric_form.renumbered(draft), _message(err), 422)
+            return _editor_page(rubric, rubric_form.renumbered(draft), err, 422)
         # Numbers follow positions again; the focus target is named after the renumbering.
         rubric_form.renumbered(draft)
         return _editor_page(rubric, draft, focus=_focus_after(action, draft))
@@ -200,7 +213,7 @@ def save(public_id: str):
         rubrics.update_definition(rubric, draft, actor)
     except RubricError as err:
         db.session.rollback()
-        return _editor_page(rubric, rubric_form.renumbered(draft), _message(err), 422)
+        return _editor_page(rubric, rubric_form.renumbered(draft), err, 422)
     db.session.commit()
     return _to_editor(rubric, done="saved")
 
