@@ -19,7 +19,7 @@ from test_lessons_placement import place, publish
 
 from lti_tool.certificates.service import code_hash, new_code
 from lti_tool.extensions import db
-from lti_tool.lti.session import issue_token, new_session_id
+from lti_tool.lti.session import csrf_token_for, issue_token, new_session_id
 from lti_tool.models import Activity, Certificate, Context, LaunchSession, User
 from lti_tool.models.base import utcnow
 
@@ -48,6 +48,27 @@ def _passed(lti, sub: str, link_id: str) -> Learner:
     assert learner.answer("b").status_code == 200
     learner.reload()
     return learner
+
+
+def foreign_instructor(lti) -> tuple[str, str]:
+    """The launch token and CSRF token of an instructor of another course of the same platform."""
+    with lti.app.app_context():
+        activity = db.session.scalars(select(Activity).where(Activity.kind == "lesson")).one()
+        here = db.session.get(Context, activity.context_id)
+        course = Context(platform_id=here.platform_id, deployment_id=here.deployment_id, lms_context_id="other-course")
+        db.session.add(course)
+        db.session.flush()
+        teacher = User(platform_id=here.platform_id, sub="u-9001", name="Jürgen Weiß")
+        db.session.add(teacher)
+        db.session.flush()
+        launch = LaunchSession(
+            id=new_session_id(), user_id=teacher.id, context_id=course.id, roles="instructor",
+            message_type="LtiResourceLinkRequest", binding="handle", expires_at=utcnow() + timedelta(hours=1),
+        )
+        db.session.add(launch)
+        db.session.commit()
+        with lti.app.test_request_context():
+            return issue_token(launch.id), csrf_token_for(launch.id)
 
 
 def _setup(lti) -> dict:
@@ -200,25 +221,7 @@ def test_learners_and_other_courses_are_refused(lti):
     # No launch at all.
     assert requests.get(f"{base}/certificates/{cert.public_id}.pdf", timeout=10).status_code == 401
     # An instructor of another course of the same platform.
-    with lti.app.app_context():
-        activity = db.session.scalars(select(Activity).where(Activity.kind == "lesson")).one()
-        here = db.session.get(Context, activity.context_id)
-        course = Context(platform_id=here.platform_id, deployment_id=here.deployment_id, lms_context_id="other-course")
-        db.session.add(course)
-        db.session.flush()
-        teacher = User(platform_id=here.platform_id, sub="u-9001", name="Jürgen Weiß")
-        db.session.add(teacher)
-        db.session.flush()
-        launch = LaunchSession(
-            id=new_session_id(), user_id=teacher.id, context_id=course.id, roles="instructor",
-            message_type="LtiResourceLinkRequest", binding="handle", expires_at=utcnow() + timedelta(hours=1),
-        )
-        db.session.add(launch)
-        db.session.commit()
-        with lti.app.test_request_context():
-            from lti_tool.lti.session import csrf_token_for
-
-            foreign, foreign_csrf = issue_token(launch.id), csrf_token_for(launch.id)
+    foreign, foreign_csrf = foreign_instructor(lti)
     for action in ("revoke", "reissue"):
         refused = requests.post(f"{base}/certificates/{cert.public_id}/{action}",
                                 data={"lt": foreign, "csrf_token": foreign_csrf, "reason": "x"}, timeout=10)
@@ -238,7 +241,7 @@ def test_course_zip_holds_one_pdf_per_certificate(lti):
     assert requests.get(lti.tool_url + _download_link(first.html), timeout=60).status_code == 200  # one already kept
     teacher = Member.launch(lti, "u-1001")
     listing = teacher.get("/certificates/course")
-    assert "2 PDFs have not been made yet" in listing.text
+    assert "1 of 3 PDFs are ready." in listing.text
     response = teacher.get("/certificates/course.zip")
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == "application/zip"
@@ -251,4 +254,4 @@ def test_course_zip_holds_one_pdf_per_certificate(lti):
         assert pdf.startswith(b"%PDF") and TITLE in PdfReader(io.BytesIO(pdf)).metadata.title
     with lti.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Certificate).where(Certificate.pdf.is_(None))) == 0
-    assert "have not been made yet" not in teacher.get("/certificates/course").text
+    assert "All 3 PDFs are ready: download the ZIP." in teacher.get("/certificates/course").text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -258,6 +259,44 @@ def missing_pdfs(context_id: int) -> int:
     ) or 0
 
 
+def pdf_progress(context_id: int) -> tuple[int, int]:
+    """(PDFs kept, certificates) of one course: what the ZIP's preparation has done so far."""
+    total = db.session.scalar(
+        select(func.count()).select_from(Certificate).where(Certificate.context_id == context_id)
+    ) or 0
+    return total - missing_pdfs(context_id), total
+
+
+def _render_and_keep(batch: list[Certificate]) -> Iterator[Certificate]:
+    """Render a batch of missing PDFs in this process and set them on their rows (caller commits)."""
+    rendered = render_many([certificate_data(c) for c in batch], batch_size=len(batch), workers=1)
+    for cert, (_data, pdf) in zip(batch, rendered, strict=True):
+        cert.pdf, cert.pdf_rendered_at = pdf, utcnow()
+        yield cert
+
+
+def _missing(context_id: int, limit: int | None = None) -> list[Certificate]:
+    query = (
+        select(Certificate)
+        .where(Certificate.context_id == context_id, Certificate.pdf.is_(None))
+        .order_by(Certificate.id)
+    )
+    return list(db.session.scalars(query if limit is None else query.limit(limit)))
+
+
+def prepare_pdfs(context_id: int, batch_size: int, seconds: float) -> tuple[int, int]:
+    """Render a course's missing PDFs, a batch at a time (each batch kept), starting no new
+    batch after ``seconds``: one bounded step of preparing the ZIP. Returns pdf_progress."""
+    deadline = time.monotonic() + seconds
+    while batch := _missing(context_id, max(1, batch_size)):
+        for _cert in _render_and_keep(batch):
+            pass
+        db.session.commit()
+        if time.monotonic() >= deadline:
+            break
+    return pdf_progress(context_id)
+
+
 class _Chunks:
     """A write-only, unseekable file that hands out what was written since the last take."""
 
@@ -304,19 +343,10 @@ def zip_stream(context_id: int, batch_size: int = 20) -> Iterator[bytes]:
         for cert in ready:
             yield add(cert, cert.pdf)
             db.session.expire(cert, ["pdf"])
-        missing = list(
-            db.session.scalars(
-                select(Certificate)
-                .where(Certificate.context_id == context_id, Certificate.pdf.is_(None))
-                .order_by(Certificate.id)
-            )
-        )
+        missing = _missing(context_id)
         for start in range(0, len(missing), batch_size):
-            batch = missing[start : start + batch_size]
-            rendered = render_many([certificate_data(c) for c in batch], batch_size=batch_size, workers=1)
-            for cert, (_data, pdf) in zip(batch, rendered, strict=True):
-                cert.pdf, cert.pdf_rendered_at = pdf, utcnow()
-                yield add(cert, pdf)
+            for cert in _render_and_keep(missing[start : start + batch_size]):
+                yield add(cert, cert.pdf)
             db.session.commit()
     yield sink.take()
 

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -147,12 +148,28 @@ def _course_certificate(public_id: str) -> Certificate:
 def manage():
     context_id = g.launch.context_id
     certificates = service.course_certificates(context_id)
+    ready, total = service.pdf_progress(context_id)
     return render_template(
         "certificates/manage.html",
         certificates=certificates,
-        missing=service.missing_pdfs(context_id),
+        ready=ready,
+        total=total,
         message=request.args.get("done", ""),
     )
+
+
+@bp.post("/certificates/course/prepare")
+@launch_required("instructor")
+def prepare():
+    """One bounded step of preparing the course's ZIP: render a batch of missing PDFs and keep
+    them. The page's script calls it until every PDF is ready; without it, a form posts once."""
+    config = current_app.config
+    rendered, total = service.prepare_pdfs(
+        g.launch.context_id, int(config["CERTIFICATE_PREPARE_BATCH"]), float(config["CERTIFICATE_PREPARE_SECONDS"])
+    )
+    if _wants_json():
+        return jsonify({"rendered": rendered, "total": total, "done": rendered == total})
+    return redirect(launch_url("certificates.manage", done="prepared"), 303)
 
 
 @bp.post("/certificates/<public_id>/revoke")
