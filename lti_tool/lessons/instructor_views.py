@@ -5,12 +5,11 @@ Instructors and admins of the activity's course only; the figures come from `rep
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, Response, abort, render_template
 from flask_babel import gettext as _
 
 from ..activities.views import get_activity_for_launch
+from ..csv_export import csv_download, utc_cell
 from ..lti.session import launch_required
 from ..models import Activity
 from . import reporting
@@ -36,14 +35,6 @@ def page(public_id: str) -> str:
     return render_template("lessons/instructor.html", activity=activity, report=reporting.lesson_report(activity))
 
 
-def _utc(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
 @bp.get("/<public_id>/people.csv")
 @launch_required("instructor", "admin")
 def export(public_id: str) -> Response:
@@ -57,12 +48,5 @@ def export(public_id: str) -> Response:
         "reflection": _("Reflection"), "not_shared": _("not shared"), "yes": _("yes"), "no": _("no"),
         "staff": _("Instructor"), "learner": _("Learner"),
     }
-    body = reporting.report_csv(reporting.lesson_report(activity), labels, _utc)
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="lesson-{activity.public_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    body = reporting.report_csv(reporting.lesson_report(activity), labels, utc_cell)
+    return csv_download(body, f"lesson-{activity.public_id}.csv")

@@ -5,21 +5,18 @@ Pure queries and aggregation (one query per table, grouped in Python); no reques
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
+from ..csv_export import csv_bytes, safe_cell  # noqa: F401 - safe_cell: kept importable from here
 from ..extensions import db
 from ..models import Activity, LessonVersion, User
 from ..models.lessons import LessonAnswer, LessonProgress, LessonReflectionAnswer
 from ..models.people import Membership
 from .workflow import version_questions, version_reflections
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -150,24 +147,16 @@ def lesson_report(activity: Activity) -> Report:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ (or tab/CR) gets a quote before it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def report_csv(report: Report, labels: dict[str, str], when: Callable[[datetime | None], str]) -> bytes:
     """The report as CSV bytes: UTF-8 with a BOM (Excel then reads names right), formula-safe.
 
     ``labels`` gives the translated header and value words; ``when`` formats a UTC time."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     header = [labels[k] for k in ("name", "email", "role", "version", "started", "last_activity",
                                   "completed", "passed", "points", "possible", "percent")]
     header += [f"{labels['attempts']}: {q.id}" for q in report.questions]
     header += [f"{labels['points']}: {q.id}" for q in report.questions]
     header += [f"{labels['reflection']}: {r.id}" for r in report.reflections]
-    writer.writerow([safe_cell(h) for h in header])
+    lines: list[list[object]] = [header]
     for row in report.rows:
         p = row.progress
         cells: list[object] = [
@@ -182,5 +171,5 @@ def report_csv(report: Report, labels: dict[str, str], when: Callable[[datetime 
         cells += [
             row.shared.get(r.id, labels["not_shared"] if r.id in row.written else "") for r in report.reflections
         ]
-        writer.writerow([safe_cell(c) for c in cells])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        lines.append(cells)
+    return csv_bytes(lines)
