@@ -564,10 +564,12 @@ def run_batch(limit: int | None = None) -> BatchResult:
 # --- visibility and retry ------------------------------------------------------------
 
 
-def counts(context_id: int | None = None) -> dict[str, int]:
+def counts(context_id: int | None = None, activity_id: int | None = None) -> dict[str, int]:
     stmt = select(GradeOutbox.status, func.count()).group_by(GradeOutbox.status)
     if context_id is not None:
         stmt = stmt.where(GradeOutbox.context_id == context_id)
+    if activity_id is not None:
+        stmt = stmt.where(GradeOutbox.activity_id == activity_id)
     found = dict(db.session.execute(stmt).all())
     return {
         status: found.get(status, 0) for status in (PENDING, SENDING, DELIVERED, FAILED, SUPERSEDED)
