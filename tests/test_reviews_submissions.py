@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from reviews_support import INSTRUCTOR, assignment, join, move_phase, place_review, said
+from sqlalchemy import select
 
 from lti_tool.extensions import db
-from lti_tool.models import Rubric, Submission, SubmissionFile
+from lti_tool.models import Rubric, Submission, SubmissionFile, User
+from lti_tool.reviews import groups
 
 
 def test_placing_creates_the_assignment_with_its_own_rubric_and_a_line_item(lti):
@@ -175,3 +177,62 @@ def test_learners_cannot_change_settings_or_phases(lti):
     assert learner.post(f"{placed.path}/phase", {"phase": "review"}).status_code == 403
     assert learner.get(f"{placed.path}/settings").status_code == 403
     assert assignment(lti, placed).phase == "setup"
+
+
+def test_groups_are_typed_by_name_and_a_group_hands_in_one_piece_of_work(lti):
+    placed = place_review(lti)
+    teacher = join(lti, placed, INSTRUCTOR)
+    assert (
+        teacher.post(f"{placed.path}/settings", _settings_form(group_submissions="yes")).status_code
+        == 200
+    )
+    with lti.app.app_context():
+        ids = dict(db.session.execute(select(User.sub, User.public_id)).all())
+    for sub in ("u-2001", "u-2002", "u-2003"):
+        join(lti, placed, sub)
+    with lti.app.app_context():
+        ids = dict(db.session.execute(select(User.sub, User.public_id)).all())
+    saved = teacher.post(
+        f"{placed.path}/groups",
+        {
+            f"group-{ids['u-2001']}": "Team Ωmega",
+            f"group-{ids['u-2002']}": " team  ωmega ",
+            f"group-{ids['u-2003']}": "Blue",
+        },
+    )
+    assert saved.status_code == 200 and "Saved: 2 groups." in said(saved)
+    with lti.app.app_context():
+        a = assignment(lti, placed)
+        names = groups.groups_of(a)
+        assert len(names) == 3 and len(set(names.values())) == 2  # the same name in any case: one group
+        assert sorted(n.casefold() for n in names.values()) == ["blue", "team ωmega", "team ωmega"]
+
+    move_phase(teacher, placed, "submission")
+    first = join(lti, placed, "u-2001")
+    assert (
+        first.post(
+            f"{placed.path}/submission", {"source": "Our plan", "action": "submit"}
+        ).status_code
+        == 200
+    )
+    teammate = join(lti, placed, "u-2002")
+    page = teammate.get(placed.path)
+    assert "Our plan" in page.text  # the group's work, editable by every member
+    assert (
+        teammate.post(
+            f"{placed.path}/submission", {"source": "Our plan, v2", "action": "submit"}
+        ).status_code
+        == 200
+    )
+    with lti.app.app_context():
+        (only,) = db.session.query(Submission).all()
+        assert only.source == "Our plan, v2" and only.group_id is not None
+    late = teacher.post(f"{placed.path}/groups", {f"group-{ids['u-2003']}": "Team Ωmega"})
+    assert late.status_code == 409 and "groups can't change now" in said(late)
+
+
+def test_a_learner_cannot_see_or_change_groups(lti):
+    placed = place_review(lti)
+    learner = join(lti, placed, "u-2001")
+    assert learner.get(f"{placed.path}/groups").status_code == 403
+    assert learner.post(f"{placed.path}/groups", {}).status_code == 403

@@ -23,7 +23,7 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
-from . import ReviewError, assignments, submissions
+from . import ReviewError, assignments, groups, submissions
 from .kind import KIND
 
 bp = Blueprint("reviews", __name__, url_prefix="/review")
@@ -231,3 +231,35 @@ def move_phase(public_id: str):
     assignments.move_phase(assignment, request.form.get("phase", ""))
     db.session.commit()
     return back(activity, "phase")
+
+
+@bp.route("/<public_id>/groups", methods=["GET", "POST"])
+@launch_required("instructor", "admin")
+def edit_groups(public_id: str):
+    """Each learner's group, typed as a name; the same name (any case) is the same group."""
+    activity, assignment = activity_and_assignment(public_id)
+    people = [p for p in course_people(assignment) if not _is_staff(assignment, p)]
+    if request.method == "POST":
+        wanted = {person: request.form.get(f"group-{person.public_id}", "") for person in people}
+        count = groups.set_groups(assignment, wanted)
+        db.session.commit()
+        return redirect(
+            launch_url("reviews.edit_groups", public_id=activity.public_id, saved=count), 303
+        )
+    return render_template(
+        "reviews/groups.html",
+        activity=activity,
+        assignment=assignment,
+        people=people,
+        current=groups.groups_of(assignment),
+        saved=request.args.get("saved"),
+    )
+
+
+def _is_staff(assignment: ReviewAssignment, person: User) -> bool:
+    roles = db.session.scalar(
+        select(Membership.roles).where(
+            Membership.user_id == person.id, Membership.context_id == assignment.context_id
+        )
+    )
+    return bool(roles) and any(r in roles.split() for r in ("instructor", "admin"))
