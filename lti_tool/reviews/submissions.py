@@ -73,6 +73,16 @@ def safe_filename(filename: str) -> str:
     return name[:120] or "file"
 
 
+# Run when work is handed in, inside the same transaction: fn(submission, now). Allocation
+# registers here (work handed in after reviewing opened gets its reviewers at once).
+_SUBMIT_HOOKS: list = []
+
+
+def on_submit(hook) -> None:
+    if hook not in _SUBMIT_HOOKS:
+        _SUBMIT_HOOKS.append(hook)
+
+
 # --- who and when ----------------------------------------------------------------------------
 
 
@@ -212,13 +222,17 @@ def save(
     submission.source = source
     submission.html = render_markdown(source) if source.strip() else ""
     submission.links = clean_links
-    if submit and submission.submitted_at is None:
+    handed_in = submit and submission.submitted_at is None
+    if handed_in:
         submission.submitted_at = now
         submission.is_late = state == "late"
     elif submission.submitted_at is not None and state == "late":
         submission.is_late = True
     submission.updated_at = now
     db.session.flush()
+    if handed_in:
+        for hook in _SUBMIT_HOOKS:
+            hook(submission, now)
     return submission
 
 
