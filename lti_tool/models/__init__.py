@@ -2,6 +2,7 @@
 
 from .activity import Activity, ResourceLink
 from .certificates import Certificate
+from .coaching import CheckIn, CoachingProfile, CoachingProgram, Goal, GoalMilestone, Pairing, Skill
 from .grades import GradeLineItem, GradeOutbox
 from .keys import ToolKey
 from .launch import LaunchSession, OidcState
@@ -36,8 +37,13 @@ __all__ = [
     "Activity",
     "Allocation",
     "Certificate",
+    "CheckIn",
+    "CoachingProfile",
+    "CoachingProgram",
     "Context",
     "Deployment",
+    "Goal",
+    "GoalMilestone",
     "GradeLineItem",
     "GradeOutbox",
     "LaunchSession",
@@ -50,6 +56,7 @@ __all__ = [
     "Membership",
     "Nomination",
     "OidcState",
+    "Pairing",
     "Platform",
     "RegistrationInvite",
     "ResourceLink",
@@ -62,6 +69,7 @@ __all__ = [
     "RosterChange",
     "RosterSync",
     "Rubric",
+    "Skill",
     "Submission",
     "SubmissionFile",
     "SubmissionGrade",
