@@ -53,7 +53,7 @@ class ActivityKind:
 KINDS: dict[str, ActivityKind] = {}
 
 # Built-in kinds, imported at app start so each can register itself.
-BUILTIN_KIND_MODULES = ["lti_tool.welcome", "lti_tool.lessons.kind", "lti_tool.reviews.kind"]
+BUILTIN_KIND_MODULES = ["lti_tool.welcome", "lti_tool.lessons.kind", "lti_tool.reviews.kind", "lti_tool.coaching.kind"]
 
 
 def register(kind: ActivityKind) -> ActivityKind:
