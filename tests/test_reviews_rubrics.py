@@ -336,7 +336,6 @@ def test_an_edit_racing_the_first_review_finds_the_rubric_frozen(lti, staff):
         actor = rubrics.Actor(rubric.platform_id, rubric.context_id, rubric.created_by_id)
         assert not rubric.frozen  # what the editor saw
         engine = create_engine(normalise_database_url(lti.app.config["DATABASE_URL"]))
-        db.session.commit()  # let the other connection write (SQLite: one writer)
         with engine.begin() as other:  # the reviewing code, in its own transaction
             other.execute(
                 text("UPDATE rubric SET frozen_at = :now WHERE id = :id"),
@@ -344,6 +343,7 @@ def test_an_edit_racing_the_first_review_finds_the_rubric_frozen(lti, staff):
             )
         engine.dispose()
         changed = dict(STARTER, title="Too late")
+        assert rubric.frozen_at is None  # this session has not seen the freeze
         with pytest.raises(ReviewError) as refused:
             rubrics.update_definition(rubric, changed, actor)
         assert refused.value.status == 409
