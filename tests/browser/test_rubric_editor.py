@@ -118,6 +118,18 @@ def test_instructor_adds_a_criterion_with_the_keyboard_and_saves(lti, context, a
     assert requests_sent == []
     check("criterion-added")
 
+    # A criterion added by mistake goes again; the focus returns to the one before it.
+    add.focus()
+    page.keyboard.press("Enter")
+    expect(criteria).to_have_count(5)
+    remove = criteria.nth(4).get_by_role("button", name="Remove criterion 5")
+    remove.focus()
+    page.keyboard.press("Enter")
+    expect(criteria).to_have_count(4)
+    expect(title).to_be_focused()
+    expect(tool.locator("#pp-rubric-status")).to_have_text("Criterion removed.")
+    assert requests_sent == []
+
     # 3. Enter in a text field saves (the first button of the form is "Save rubric").
     page.keyboard.press("Enter")
     expect(tool.get_by_role("status").filter(has_text="Rubric saved.")).to_be_visible()
