@@ -13,8 +13,8 @@ from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from itertools import accumulate, chain, compress, count, repeat
-from operator import attrgetter, eq
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import attrgetter, contains, eq
 
 Id = int | str
 
@@ -118,14 +118,16 @@ class _Cohort:
         revs = _sorted_unique(reviewers, "reviewer")
         self.rev_ids = list(map(_by_id, revs))
         codes: dict[Hashable, int] = {}
-        self.rgroup = {
-            r.id: codes.setdefault(r.group, len(codes)) for r in revs if r.group is not None
-        }
+        # Every reviewer's group code when any reviewer has a group, else empty ({}.get: -1).
+        self.rgroup: dict[Id, int] = {}
+        if any(r.group is not None for r in revs):
+            self.rgroup = {
+                r.id: -1 if r.group is None else codes.setdefault(r.group, len(codes)) for r in revs
+            }
         self.sgroup = [
             -2 if s.group is None else codes.setdefault(s.group, len(codes)) for s in self.subs
         ]
         self.authors: list[frozenset] = list(map(_by_authors, self.subs))
-        self.has_groups = bool(codes)
 
     def conflict(self, i: int, j: Id) -> bool:
         """Reviewer j may not review submission i (own work or own group)."""
@@ -134,19 +136,18 @@ class _Cohort:
     def eligible_counts(self) -> list[int]:
         """For each submission, how many reviewers may review it."""
         total = len(self.rev_ids)
-        reviewing = set(self.rev_ids)
-        if not self.has_groups:
+        if not self.rgroup:  # no reviewer in a group: only the authors who review are out
+            reviewing = set(self.rev_ids)
             return [
                 total - (len(a) if a <= reviewing else len(a & reviewing)) for a in self.authors
             ]
         size = Counter(self.rgroup.values())
-        rgroup = self.rgroup
+        code = self.rgroup.get  # reviewers only: a non-reviewer gets the default below
         out = []
         for g, authors in zip(self.sgroup, self.authors, strict=True):
             excluded = size.get(g, 0)
             for a in authors:
-                # Authors in the submission's group are already excluded with the group.
-                if a in reviewing and rgroup.get(a, -1) != g:
+                if code(a, g) != g:  # an author who reviews from outside the group
                     excluded += 1
             out.append(total - excluded)
         return out
@@ -176,10 +177,11 @@ class _Slots:
     garbage collector to walk, more time than the algorithm itself at that size.
     """
 
-    def __init__(self, flat: list[Id], targets: list[int]) -> None:
-        self.flat = flat
+    def __init__(self, perm: list[Id], offset: int, targets: list[int]) -> None:
+        self.perm, self.offset = perm, offset  # the stream as built, before any repair
         self.targets = targets
         self.start = list(accumulate(targets, initial=0))
+        self.flat = _cyclic(perm, offset, self.start[-1])
 
     def row(self, i: int) -> list[Id]:
         return self.flat[self.start[i] : self.start[i + 1]]
@@ -218,17 +220,15 @@ def allocate(
     eligible = cohort.eligible_counts()
     targets = [k if e >= k else e for e in eligible]
     rng = random.Random(f"peerpath-allocation:{seed}")
-    slots = _Slots(_stream(cohort.rev_ids, sum(targets), rng), targets)
+    slots = _Slots(*_stream(cohort.rev_ids, rng), targets)
     unresolved = _swap_repair(cohort, slots, _conflicts(cohort, slots), rng)
     if unresolved:
         buckets = _LoadBuckets(cohort, slots)
         _move_repair(cohort, slots, unresolved, buckets)
         _rebalance(cohort, slots, buckets)
-    flat, start = slots.flat, slots.start
-    for i in compress(range(len(targets)), targets):  # each row in reviewer id order
-        flat[start[i] : start[i + 1]] = sorted(flat[start[i] : start[i + 1]])
+    rows = map(islice, repeat(iter(slots.flat)), targets)  # each submission's slots in turn
     return Allocation(
-        reviewer_ids=tuple(flat),
+        reviewer_ids=tuple(chain.from_iterable(map(sorted, rows))),
         submission_ids=tuple(_per_slot(map(_by_id, cohort.subs), targets)),
         shortfall=cohort.shortfall(eligible, k),
         k=k,
@@ -246,33 +246,38 @@ def _per_slot(values: Iterable, targets: list[int]) -> Iterable:
     return chain.from_iterable(map(repeat, values, targets))
 
 
-def _stream(rev_ids: list[Id], total: int, rng: random.Random) -> list[Id]:
-    """``total`` slots of a shuffled cyclic stream of reviewers, from a random start.
+def _stream(rev_ids: list[Id], rng: random.Random) -> tuple[list[Id], int]:
+    """Reviewers in a random order and a random start: the cyclic stream slots come from.
 
     Consecutive slots hold distinct reviewers as long as a submission takes no more slots
     than there are reviewers (it never does: targets are capped by the eligible count).
     """
-    if total == 0:
-        return []
+    if not rev_ids:
+        return [], 0
     draw = rng.random
     perm = sorted(rev_ids, key=lambda _: draw())  # a shuffle, ~2x faster than rng.shuffle
-    start = rng.randrange(len(perm))
-    return (perm * ((start + total) // len(perm) + 1))[start : start + total]
+    return perm, rng.randrange(len(perm))
+
+
+def _cyclic(values: list, offset: int, total: int) -> list:
+    """``total`` items of ``values`` repeated cyclically, from ``offset``."""
+    if total == 0:
+        return []
+    return (values * ((offset + total) // len(values) + 1))[offset : offset + total]
 
 
 def _conflicts(cohort: _Cohort, slots: _Slots) -> list[tuple[int, Id]]:
     """(submission index, reviewer id) slots that break "never self, never own group"."""
-    found = set()
-    flat, start = slots.flat, slots.start
-    for i, authors in enumerate(cohort.authors):
-        row = flat[start[i] : start[i + 1]]
-        for a in authors:
-            if a in row:
-                found.add((i, a))
-    if cohort.has_groups:
-        # Same group: compare every slot's reviewer group with its submission's group.
-        reviewer_groups = map(cohort.rgroup.get, flat, repeat(-1))
-        same = map(eq, reviewer_groups, _per_slot(cohort.sgroup, slots.targets))
+    flat = slots.flat
+    # Own work: is the slot's reviewer among its submission's authors? (itertools and
+    # operator keep these 300,000 checks in C; a Python loop costs ~3x more.)
+    own = map(contains, _per_slot(cohort.authors, slots.targets), flat)
+    found = {(slots.owner(p), flat[p]) for p in compress(count(), own)}
+    if cohort.rgroup:
+        # Same group: compare every slot's reviewer group with its submission's group
+        # (the slots' codes follow the stream, so look up each reviewer once, not k times).
+        codes = _cyclic(list(map(cohort.rgroup.__getitem__, slots.perm)), slots.offset, len(flat))
+        same = map(eq, codes, _per_slot(cohort.sgroup, slots.targets))
         found.update((slots.owner(p), flat[p]) for p in compress(count(), same))
     return sorted(found)
 
