@@ -299,11 +299,12 @@ class _Cohort:
         for r, i in enumerate(self.coachees):
             for skill, weight in self.people[i].wants:
                 self.wants[r, col[skill]] = weight
-        self.can = np.zeros((len(self.coaches), len(skills)), dtype=np.float32)
+        self.want_total = self.wants.sum(axis=1, dtype=np.float64)
+        self.wants = csr_matrix(self.wants)
+        self.can_t = np.zeros((len(skills), len(self.coaches)), dtype=np.float32)
         for c, i in enumerate(self.coaches):
             for skill in self.people[i].can_coach:
-                self.can[c, col[skill]] = 1.0
-        self.want_total = self.wants.sum(axis=1, dtype=np.float64)
+                self.can_t[col[skill], c] = 1.0
 
     def _team_matrix(self) -> None:
         self.teams = None
@@ -333,8 +334,12 @@ class _Cohort:
         return cells
 
     def shared(self, rows: np.ndarray) -> np.ndarray:
-        """Weight of each coachee's wants each coach can coach (exact: small integers in float32)."""
-        return self.wants[rows] @ self.can.T
+        """Weight of each coachee's wants each coach can coach (exact: small integers in float32).
+
+        Sparse wants x dense skills: single-threaded, unlike a BLAS product, whose threads
+        spin and slow everything down several times on a busy machine.
+        """
+        return np.asarray(self.wants[rows] @ self.can_t)
 
     def teammates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``rows``, coach column) of every coachee-coach pair sharing a team."""
@@ -350,13 +355,15 @@ class _Cohort:
         rint(shared * 1000 / total), which matches ``fit()`` because total weight <= 1000.
         """
         shared = self.shared(rows)
-        allowed = np.ones(shared.shape, dtype=bool) if self.options.zero_fit_allowed else shared > 0
+        allowed = None if self.options.zero_fit_allowed else shared > 0
         block = shared
         block *= np.float32(FIT_SCALE)
         block /= np.maximum(self.want_total[rows], 1).astype(np.float32)[:, None]
         np.rint(block, out=block)
-        block += self.bonus.astype(np.float32)
-        block[~allowed] = -1
+        if self.bonus.any():
+            block += self.bonus.astype(np.float32)
+        if not self.options.zero_fit_allowed:
+            np.copyto(block, np.float32(-1), where=~allowed)
         local = np.arange(len(rows))
         selves = self.col_of[self.coachees[rows]]
         block[local[selves >= 0], selves[selves >= 0]] = -1
@@ -521,7 +528,7 @@ def _pair(coach: Person, coachee: Person, options: Options) -> Pair:
         coachee_id=coachee.id,
         shared_skills=shared,
         fit=pair_fit,
-        score=pair_score(coach, coachee, options),
+        score=pair_fit + (MENTOR_BONUS if mentor else 0),
         rules=tuple(rules),
         message=Message(code, text, params),
     )
