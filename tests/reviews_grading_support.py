@@ -1,0 +1,260 @@
+"""Helpers for the grading and dashboard tests: a cohort that handed in work through the dev
+LMS, reviews written as rows (the reviews are grading's input), the dev LMS gradebook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import requests
+from lessons_support import Member
+from reviews_support import INSTRUCTOR, Placed, join, move_phase, place_review
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.models import (
+    Activity,
+    Allocation,
+    Review,
+    ReviewAssignment,
+    ReviewCriterionScore,
+    Rubric,
+    Submission,
+    SubmissionGrade,
+    User,
+)
+from lti_tool.models.base import utcnow
+from lti_tool.models.reviews import DONE, SUBMISSION_EXAMPLE, SUBMISSION_WORK
+from lti_tool.reviews import groups
+from lti_tool.reviews import rubric as rubric_doc
+
+# The starter rubric: goal (weight 2) and clarity (weight 1), three levels each.
+# score = (goal points + clarity points / 2) / 3 × 100
+SCORES = {
+    100.0: ("fully", "clear"),
+    83.33: ("fully", "mostly"),
+    66.67: ("partly", "clear"),
+    50.0: ("partly", "mostly"),
+    33.33: ("not-yet", "clear"),
+    0.0: ("not-yet", "hard"),
+}
+
+
+@dataclass
+class Cohort:
+    lti: object
+    placed: Placed
+    teacher: Member
+    members: dict[str, Member] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return self.placed.path
+
+    def __getitem__(self, sub: str) -> Member:
+        return self.members[sub]
+
+    def assignment_update(self, **values) -> None:
+        with self.lti.app.app_context():
+            row = assignment_row(self.placed)
+            for name, value in values.items():
+                setattr(row, name, value)
+            db.session.commit()
+
+
+def assignment_row(placed: Placed) -> ReviewAssignment:
+    activity = db.session.scalars(
+        select(Activity).where(Activity.public_id == placed.activity_id)
+    ).one()
+    return db.session.scalars(
+        select(ReviewAssignment).where(ReviewAssignment.activity_id == activity.id)
+    ).one()
+
+
+def user(sub: str) -> User:
+    return db.session.scalars(select(User).where(User.sub == sub)).one()
+
+
+def cohort(
+    lti,
+    submitters: list[str],
+    *,
+    others: tuple[str, ...] = (),
+    teams: dict[str, str] | None = None,
+    **assignment,
+) -> Cohort:
+    """A placed peer review: `submitters` hand in work, `others` only launch; reviewing open.
+    `teams`: each person's group name, set before anyone hands in work.
+
+    Allocation is left to the tests (`review` allocates what it reviews): allocated_at is set
+    before reviewing opens, so batch allocation never runs here.
+    """
+    placed = place_review(lti)
+    teacher = join(lti, placed, INSTRUCTOR)
+    group = Cohort(lti, placed, teacher)
+    if assignment:
+        group.assignment_update(**assignment)
+    move_phase(teacher, placed, "submission")
+    for sub in [*submitters, *others]:
+        group.members[sub] = join(lti, placed, sub)
+    if teams:
+        with lti.app.app_context():
+            groups.set_groups(
+                assignment_row(placed), {user(sub): name for sub, name in teams.items()}
+            )
+            db.session.commit()
+    for sub in submitters:
+        response = group.members[sub].post(
+            f"{placed.path}/submission",
+            {"title": f"Work of {sub}", "source": f"Plan by {sub}", "action": "submit"},
+        )
+        assert response.status_code == 200, response.text
+    group.assignment_update(allocated_at=utcnow())
+    move_phase(teacher, placed, "review")
+    return group
+
+
+def review(
+    group: Cohort,
+    reviewer: str,
+    author: str,
+    score: float,
+    *,
+    kind: str = "peer",
+    helpfulness: int | None = None,
+    comment: str = "",
+    submission_id: int | None = None,
+) -> str:
+    """`reviewer` submits a review of `author`'s work with the levels giving `score`."""
+    goal, clarity = SCORES[score]
+    with group.lti.app.app_context():
+        a = assignment_row(group.placed)
+        who = user(reviewer)
+        if submission_id is None:
+            submission = db.session.scalars(
+                select(Submission).where(
+                    Submission.assignment_id == a.id,
+                    Submission.author_id == user(author).id,
+                    Submission.kind == SUBMISSION_WORK,
+                )
+            ).one()
+            submission_id = submission.id
+        allocation = None
+        if kind in ("peer", "instructor"):
+            allocation = db.session.scalars(
+                select(Allocation).where(
+                    Allocation.submission_id == submission_id, Allocation.reviewer_id == who.id
+                )
+            ).first()
+            if allocation is None:
+                allocation = Allocation(
+                    assignment_id=a.id,
+                    submission_id=submission_id,
+                    reviewer_id=who.id,
+                    source="fallback" if kind == "instructor" else "batch",
+                )
+                db.session.add(allocation)
+            allocation.status = DONE
+            db.session.flush()
+        rubric = rubric_doc.parse(db.session.get(Rubric, a.rubric_id).definition)
+        choices = {
+            "goal": rubric_doc.Choice(goal),
+            "clarity": rubric_doc.Choice(clarity),
+            "next-step": rubric_doc.Choice(None, comment or "Add one example."),
+        }
+        row = Review(
+            assignment_id=a.id,
+            submission_id=submission_id,
+            reviewer_id=who.id,
+            allocation_id=allocation.id if allocation else None,
+            kind=kind,
+            overall_comment=comment,
+            score=rubric_doc.score(rubric, choices),
+            submitted_at=utcnow(),
+            helpfulness=helpfulness,
+            rated_at=utcnow() if helpfulness else None,
+        )
+        for key, choice in choices.items():
+            level = rubric.criterion(key).level(choice.level) if choice.level else None
+            row.criteria.append(
+                ReviewCriterionScore(
+                    criterion_key=key,
+                    level_key=choice.level,
+                    points=level.points if level else None,
+                    comment=choice.comment,
+                )
+            )
+        db.session.add(row)
+        db.session.commit()
+        return row.public_id
+
+
+def allocate(group: Cohort, reviewer: str, author: str) -> None:
+    """`reviewer` is given `author`'s work to review (not reviewed yet)."""
+    with group.lti.app.app_context():
+        a = assignment_row(group.placed)
+        submission = db.session.scalars(
+            select(Submission).where(
+                Submission.assignment_id == a.id, Submission.author_id == user(author).id
+            )
+        ).one()
+        db.session.add(
+            Allocation(
+                assignment_id=a.id, submission_id=submission.id, reviewer_id=user(reviewer).id
+            )
+        )
+        db.session.commit()
+
+
+def example_with_reference(group: Cohort, reference: float) -> int:
+    """A calibration example with the instructor's reference review; returns its id."""
+    with group.lti.app.app_context():
+        a = assignment_row(group.placed)
+        example = Submission(
+            assignment_id=a.id,
+            kind=SUBMISSION_EXAMPLE,
+            author_id=user(INSTRUCTOR).id,
+            title="Example",
+            source="An example",
+            html="<p>An example</p>",
+            submitted_at=utcnow(),
+        )
+        db.session.add(example)
+        db.session.commit()
+        example_id = example.id
+    review(group, INSTRUCTOR, "", reference, kind="reference", submission_id=example_id)
+    return example_id
+
+
+def grade_of(group: Cohort, author: str) -> SubmissionGrade | None:
+    with group.lti.app.app_context():
+        a = assignment_row(group.placed)
+        submission = db.session.scalars(
+            select(Submission).where(
+                Submission.assignment_id == a.id, Submission.author_id == user(author).id
+            )
+        ).one()
+        row = db.session.scalars(
+            select(SubmissionGrade).where(SubmissionGrade.submission_id == submission.id)
+        ).first()
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def submission_public_id(group: Cohort, author: str) -> str:
+    with group.lti.app.app_context():
+        a = assignment_row(group.placed)
+        return db.session.scalars(
+            select(Submission.public_id).where(
+                Submission.assignment_id == a.id, Submission.author_id == user(author).id
+            )
+        ).one()
+
+
+def gradebook(lti) -> list[dict]:
+    """The dev LMS's line items of the course with every learner's current result."""
+    body = requests.get(
+        f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/gradebook", timeout=10
+    ).json()
+    return body["line_items"]
