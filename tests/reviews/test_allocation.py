@@ -19,7 +19,7 @@ from lti_tool.reviews.allocation import (
     may_review,
 )
 
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=100, deadline=None)
 
 
 def individuals(n: int, groups: dict[int, object] | None = None, late: int = 0):
