@@ -423,6 +423,43 @@ class _Cohort:
             cells.append((part[rr], cc, block[rr, cc].astype(np.int64)))
         return _concat(cells)
 
+    def qualified_counts(self, rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """For each row, how many coaches stay qualified as each rule of ``_STAGES`` applies."""
+        counts = np.zeros((len(rows), len(_STAGES)), dtype=np.int64)
+        if len(self.coaches) == 0:
+            return counts
+        # Reciprocal: coachee row of a coach -> the columns of the people that coach coaches.
+        matched = np.flatnonzero(chosen >= 0)
+        coach_rows = self.row_of[self.coaches[chosen[matched]]]
+        coached_cols = self.col_of[self.coachees[matched]]
+        keep = (coach_rows >= 0) & (coached_cols >= 0) & (not self.options.allow_reciprocal)
+        reciprocal: dict[int, list[int]] = {}
+        for r, c in zip(coach_rows[keep].tolist(), coached_cols[keep].tolist(), strict=True):
+            reciprocal.setdefault(r, []).append(c)
+        done = 0
+        for part in self._chunks(rows):
+            if self.options.zero_fit_allowed:
+                left = np.ones((len(part), len(self.coaches)), dtype=bool)
+            else:
+                left = self.shared(part) > 0
+            local = np.arange(len(part))
+            stages = [left.sum(axis=1)]
+            selves = self.col_of[self.coachees[part]]
+            left[local[selves >= 0], selves[selves >= 0]] = False
+            stages.append(left.sum(axis=1))
+            team_rows, team_cols = self.teammates(part)
+            left[team_rows, team_cols] = False
+            stages.append(left.sum(axis=1))
+            for k, r in enumerate(part.tolist()):
+                left[k, list(self.previous.get(r, ()))] = False
+            stages.append(left.sum(axis=1))
+            for k, r in enumerate(part.tolist()):
+                left[k, reciprocal.get(r, [])] = False
+            stages.append(left.sum(axis=1))
+            counts[done : done + len(part)] = np.stack(stages, axis=1)
+            done += len(part)
+        return counts
+
     def reciprocal_conflicts(self, chosen: np.ndarray) -> list[tuple[int, int]]:
         """Pairs of coachee rows coaching each other in ``chosen``."""
         rows = np.flatnonzero(chosen >= 0)
@@ -464,8 +501,9 @@ def match(
         for i, cap, u in zip(cohort.coaches, cohort.caps, used, strict=True)
     }
     unmatched = [_unmatched_opted_out(p) for p in people if p.opt_out]
-    for r in np.flatnonzero(solution.chosen < 0):
-        unmatched.append(_unmatched(cohort, int(r), solution.chosen))
+    left_out = np.flatnonzero(solution.chosen < 0)
+    for r, left in zip(left_out, cohort.qualified_counts(left_out, solution.chosen), strict=True):
+        unmatched.append(_unmatched(cohort, int(r), left))
     unmatched.sort(key=lambda u: u.person_id)
     notes = ()
     if not solution.optimal:
@@ -542,39 +580,25 @@ def _unmatched_opted_out(person: Person) -> Unmatched:
     )
 
 
-def _unmatched(cohort: _Cohort, row: int, chosen: np.ndarray) -> Unmatched:
-    """The first rule, in a fixed order, that leaves this coachee without a qualified coach."""
-    options = cohort.options
-    person = cohort.people[cohort.coachees[row]]
-    n_cols = len(cohort.coaches)
-    candidates = np.ones(n_cols, dtype=bool)
-    steps: list[tuple[str, np.ndarray]] = []
-    if not options.zero_fit_allowed:
-        candidates &= cohort.shared(np.array([row]))[0] > 0
-    steps.append(("no_skill_match", candidates.copy()))
-    self_col = cohort.col_of[cohort.coachees[row]]
-    if self_col >= 0:
-        candidates[self_col] = False
-    steps.append(("only_self", candidates.copy()))
-    if cohort.teams is not None:
-        candidates[cohort.teammates(np.array([row]))[1]] = False
-    steps.append(("only_teammates", candidates.copy()))
-    candidates[list(cohort.previous.get(row, ()))] = False
-    steps.append(("only_last_cycle", candidates.copy()))
-    if not options.allow_reciprocal and self_col >= 0:
-        my_coachees = cohort.coachees[np.flatnonzero(chosen == self_col)]
-        their_cols = cohort.col_of[my_coachees]
-        candidates[their_cols[their_cols >= 0]] = False
-    steps.append(("only_reciprocal", candidates.copy()))
+_STAGES = ("no_skill_match", "only_self", "only_teammates", "only_last_cycle", "only_reciprocal")
 
-    if not person.wants and not options.zero_fit_allowed:
+
+def _unmatched(cohort: _Cohort, row: int, left: np.ndarray) -> Unmatched:
+    """The first rule, in a fixed order, that leaves this coachee without a qualified coach.
+
+    ``left[k]``: how many coaches are still qualified after the rules of ``_STAGES[:k + 1]``.
+    """
+    person = cohort.people[cohort.coachees[row]]
+    if not person.wants and not cohort.options.zero_fit_allowed:
         reason = "no_growth_skills"
-    elif n_cols == 0:
+    elif len(cohort.coaches) == 0:
         reason = "no_coaches"
     else:
-        reason = next((code for code, left in steps if not left.any()), "coaches_full")
+        reason = next(
+            (code for code, count in zip(_STAGES, left, strict=True) if count == 0), "coaches_full"
+        )
     # How many could coach them but are full (coaches_full), or qualify on skills (otherwise).
-    qualified = int((steps[-1] if reason == "coaches_full" else steps[0])[1].sum())
+    qualified = int(left[-1] if reason == "coaches_full" else left[0]) if len(left) else 0
     return Unmatched(
         person.id, reason, CHOICES[reason], _unmatched_message(cohort, person, reason, qualified)
     )
