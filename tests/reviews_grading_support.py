@@ -80,11 +80,12 @@ def cohort(
     submitters: list[str],
     *,
     others: tuple[str, ...] = (),
+    drafts: tuple[str, ...] = (),
     teams: dict[str, str] | None = None,
     **assignment,
 ) -> Cohort:
-    """A placed peer review: `submitters` hand in work, `others` only launch; reviewing open.
-    `teams`: each person's group name, set before anyone hands in work.
+    """A placed peer review: `submitters` hand in work, `others` only launch (`drafts` among
+    them save a draft); reviewing open. `teams`: group names, set before any work is saved.
 
     Allocation is left to the tests (`review` allocates what it reviews): allocated_at is set
     before reviewing opens, so batch allocation never runs here.
@@ -107,6 +108,11 @@ def cohort(
         response = group.members[sub].post(
             f"{placed.path}/submission",
             {"title": f"Work of {sub}", "source": f"Plan by {sub}", "action": "submit"},
+        )
+        assert response.status_code == 200, response.text
+    for sub in drafts:
+        response = group.members[sub].post(
+            f"{placed.path}/submission", {"title": "Half done", "source": "…", "action": "save"}
         )
         assert response.status_code == 200, response.text
     group.assignment_update(allocated_at=utcnow())
