@@ -36,6 +36,17 @@ coachee count the same, whatever the length of their list.
 ``score`` = fit, + ``MENTOR_BONUS`` (250, a quarter of a perfect fit) in onboarding mode when
 the coach holds the Mentor role: mentors are preferred, but not over a much better fit.
 
+Why someone has no coach
+------------------------
+Every coachee left without a coach is in ``MatchResult.unmatched`` with the first reason that
+applies, in this order, and ``choices`` the instructor could make (besides pairing by hand):
+``no_growth_skills`` (nothing listed to grow), ``no_coaches`` (nobody offers a place),
+``no_skill_match`` (no coach can coach any skill they want), ``only_self``, ``only_teammates``
+(across teams), ``only_last_cycle``, ``only_reciprocal`` (everyone else qualified is coached by
+them: the two-person or odd-one-out case), ``coaches_full`` (qualified coaches exist but their
+places are taken; the message adds "N people want a coach and only M places are offered" when
+the cohort is short of places). Opted-out people are listed with ``opted_out``.
+
 Among all matchings that obey the rules, ``match`` returns one that pairs the most coachees
 and, among those, has the highest total score (a person left without a coach is never traded
 for a better fit elsewhere). This is solved exactly as a capacitated assignment problem
@@ -48,6 +59,7 @@ before solving, so the same input (in any order) gives the same pairs.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,8 +76,6 @@ _CHUNK_CELLS = 2_000_000  # coachee x coach cells scored at once: bounds memory 
 _INITIAL_PER_ROW = 16  # starting candidates per coachee: its best-scoring coaches, spread
 _PRICED_PER_ROW = 8  # cells added per undervalued coachee in a pricing round
 _MAX_WANT_WEIGHT = 1000  # keeps every fit exact in float32 (see score_block)
-
-WantsInput = Iterable[str] | Mapping[str, int] | Iterable[tuple[str, int]]
 
 
 class MatchingError(ValueError):
@@ -256,7 +266,7 @@ class _Cohort:
         ids = [p.id for p in self.people]
         index = {pid: i for i, pid in enumerate(ids)}
         if len(index) != len(ids):
-            dupes = sorted({pid for pid in ids if ids.count(pid) > 1})
+            dupes = sorted(pid for pid, count in Counter(ids).items() if count > 1)
             raise MatchingError(f"these ids appear more than once: {', '.join(dupes)}")
         if options.needs_coach is not None:
             unknown = sorted(set(options.needs_coach) - set(index))
