@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="5000,1000,200")
     args = parser.parse_args()
 
+    load_before = Path("/proc/loadavg").read_text().split()[0]
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
         repeat = args.repeat if n >= 5000 else max(args.repeat, 5)
@@ -112,6 +114,10 @@ def main() -> None:
         "wall/cpu: median of the runs (5,000 people: 3 runs; smaller cohorts: 5) of match() alone;"
     )
     print("unmatched: people who wanted a coach and got none (opted-out people not counted).")
+    load_after = Path("/proc/loadavg").read_text().split()[0]
+    print(
+        f"machine load average (1 min) before/after: {load_before}/{load_after} on {os.cpu_count()} cores"
+    )
     target = next(
         r
         for r in rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -57,7 +57,7 @@ class Finding:
     field: str  # "what", "why", "measure", "target_date", "milestones[<i>]"
     letter: str  # S, M, A, R or T
     severity: Severity
-    message: Message = field(compare=True)
+    message: Message
 
     @property
     def code(self) -> str:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from lti_tool.coaching import matching
 from lti_tool.coaching.matching import Options, Person, fit, match
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEWER = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
