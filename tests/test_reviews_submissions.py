@@ -204,7 +204,9 @@ def test_groups_are_typed_by_name_and_a_group_hands_in_one_piece_of_work(lti):
     with lti.app.app_context():
         a = assignment(lti, placed)
         names = groups.groups_of(a)
-        assert len(names) == 3 and len(set(names.values())) == 2  # the same name in any case: one group
+        assert (
+            len(names) == 3 and len(set(names.values())) == 2
+        )  # the same name in any case: one group
         assert sorted(n.casefold() for n in names.values()) == ["blue", "team ωmega", "team ωmega"]
 
     move_phase(teacher, placed, "submission")
@@ -236,3 +238,29 @@ def test_a_learner_cannot_see_or_change_groups(lti):
     learner = join(lti, placed, "u-2001")
     assert learner.get(f"{placed.path}/groups").status_code == 403
     assert learner.post(f"{placed.path}/groups", {}).status_code == 403
+
+
+def test_placing_with_an_organisation_template_gives_the_activity_its_own_copy(lti):
+    from lti_tool.models import Context, Platform
+    from lti_tool.reviews import rubrics
+    from lti_tool.reviews.rubric import STARTER
+
+    join(lti, place_review(lti, title="Warm-up"), INSTRUCTOR)  # the course exists in PeerPath now
+    with lti.app.app_context():
+        context = db.session.query(Context).one()
+        platform = db.session.query(Platform).one()
+        teacher_id = db.session.scalars(select(User.id).where(User.sub == INSTRUCTOR)).one()
+        actor = rubrics.Actor(platform_id=platform.id, context_id=context.id, user_id=teacher_id)
+        template = rubrics.save_as_template(
+            rubrics.create(actor, {**STARTER, "title": "Sales pitch"}), actor
+        )
+        db.session.commit()
+        template_id, template_pk = template.public_id, template.id
+    placed = place_review(lti, title="Pitch review", rubric=template_id)
+    a = assignment(lti, placed)
+    with lti.app.app_context():
+        own = db.session.get(Rubric, a.rubric_id)
+        assert own.id != template_pk and own.copied_from_id == template_pk
+        assert own.title == "Sales pitch" and not own.is_template and own.context_id == a.context_id
+    page = join(lti, placed, INSTRUCTOR).get(placed.path)
+    assert "Rubric: Sales pitch" in said(page)

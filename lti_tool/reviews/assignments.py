@@ -14,11 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Activity, Membership, ReviewAssignment, Rubric, User
+from ..models import Activity, Membership, ReviewAssignment, User
 from ..models.base import utcnow
 from ..models.reviews import MODE_PEOPLE, MODE_WORK, PHASES
-from . import ReviewError, phases
-from . import rubric as rubric_doc
+from . import ReviewError, phases, rubrics
 
 # Hooks run inside move_phase's transaction, after the phase changed: fn(assignment, now).
 _ENTER_HOOKS: dict[str, list[Callable[[ReviewAssignment, datetime], None]]] = {}
@@ -57,33 +56,11 @@ def phase_label(phase: str) -> str:
 
 
 def create_for_placement(
-    activity: Activity, settings: Mapping, user_id: int | None, platform_id: int
+    activity: Activity, settings: Mapping, user_id: int, platform_id: int
 ) -> ReviewAssignment:
     """The assignment row of a new placement, with its own copy of the chosen rubric."""
-    source = None
-    if settings.get("rubric"):
-        source = db.session.scalars(
-            select(Rubric).where(Rubric.public_id == settings["rubric"])
-        ).first()
-        if (
-            source is None
-            or source.platform_id != platform_id
-            or not (source.is_template or source.context_id == activity.context_id)
-        ):
-            raise ReviewError(
-                _("This rubric is not one of your course's or your organisation's."), 404
-            )
-    definition = source.definition if source is not None else rubric_doc.STARTER
-    rubric = Rubric(
-        platform_id=platform_id,
-        context_id=activity.context_id,
-        title=(source.title if source is not None else _("Feedback on a piece of work")),
-        definition=dict(definition),
-        copied_from_id=source.id if source is not None else None,
-        created_by_id=user_id,
-    )
-    db.session.add(rubric)
-    db.session.flush()
+    actor = rubrics.Actor(platform_id=platform_id, context_id=activity.context_id, user_id=user_id)
+    rubric = rubrics.for_placement(settings.get("rubric") or None, actor)
     assignment = ReviewAssignment(
         activity_id=activity.id,
         context_id=activity.context_id,
@@ -312,4 +289,6 @@ def feedback_released(assignment: ReviewAssignment) -> bool:
     default policy) once grading opens."""
     if assignment.feedback_released_at is not None:
         return True
-    return assignment.feedback_release == "grading" and phases.passed(assignment.phase, phases.GRADING)
+    return assignment.feedback_release == "grading" and phases.passed(
+        assignment.phase, phases.GRADING
+    )

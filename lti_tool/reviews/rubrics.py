@@ -154,6 +154,16 @@ def use_template(template: Rubric, actor: Actor) -> Rubric:
     return _new(actor, dict(template.definition), source=template)
 
 
+def for_placement(source_public_id: str | None, actor: Actor) -> Rubric:
+    """A new peer review's own rubric: a copy of the chosen template or course rubric (same
+    title), or the starter. Each placement owns its copy, so freezing it or editing it before
+    the first review never touches another activity."""
+    if not source_public_id:
+        return create(actor)
+    source = find(source_public_id, actor)
+    return _new(actor, dict(source.definition), source=source)
+
+
 def save_as_template(rubric: Rubric, actor: Actor) -> Rubric:
     """The organisation's template made from this course rubric (which stays as it is)."""
     if rubric.is_template:
