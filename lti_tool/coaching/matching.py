@@ -536,7 +536,7 @@ def match(
 
 
 def _pair(coach: Person, coachee: Person, options: Options) -> Pair:
-    shared = tuple(s for s in coachee.want_skills if s in coach.can_coach)
+    shared = tuple(s for s, _ in coachee.wants if s in coach.can_coach)
     mentor = options.onboarding and coach.is_mentor_role
     rules = ["onboarding" if options.onboarding else "skill_fit" if shared else "zero_fit"]
     if mentor:
