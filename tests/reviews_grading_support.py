@@ -40,6 +40,9 @@ SCORES = {
 }
 
 
+AUTHOR = "u-2001"
+
+
 @dataclass
 class Cohort:
     lti: object
@@ -60,6 +63,26 @@ class Cohort:
             for name, value in values.items():
                 setattr(row, name, value)
             db.session.commit()
+
+
+def busy_class(lti) -> Cohort:
+    """Four hand in work, one leaves a draft, one only looks; four review the first piece of
+    work (one far from the others), and one has not done all the reviews they were given."""
+    group = cohort(
+        lti,
+        [AUTHOR, "u-2002", "u-2003", "u-2004"],
+        others=("u-2005", "u-2006"),
+        drafts=("u-2005",),
+        aggregation="median",
+    )
+    review(group, "u-2002", AUTHOR, 100.0, comment="Clear goal.")
+    review(group, "u-2003", AUTHOR, 100.0)
+    review(group, "u-2005", AUTHOR, 100.0)
+    review(group, "u-2004", AUTHOR, 0.0, comment="I did not like it.")
+    review(group, "u-2004", "u-2003", 83.33)  # a single review: never flagged
+    allocate(group, "u-2005", "u-2002")
+    move_phase(group.teacher, group.placed, "grading")
+    return group
 
 
 def assignment_row(placed: Placed) -> ReviewAssignment:

@@ -11,7 +11,7 @@ import io
 import re
 
 from lessons_support import Member
-from reviews_grading_support import allocate, cohort, review, submission_public_id, user
+from reviews_grading_support import AUTHOR, busy_class, cohort, review, submission_public_id, user
 from reviews_support import move_phase, said
 from sqlalchemy import select
 
@@ -23,7 +23,6 @@ from lti_tool.extensions import db
 from lti_tool.models import SubmissionGrade
 from lti_tool.reviews import calibration
 
-AUTHOR = "u-2001"  # 佐藤 花子
 NAMES = {
     "u-2001": "佐藤 花子",
     "u-2002": "José Ramírez Núñez",
@@ -34,26 +33,6 @@ NAMES = {
 }
 
 
-def _class(lti):
-    """Four hand in work, one leaves a draft, one only looks; four review the first piece of
-    work (one far from the others), and one has not done all the reviews they were given."""
-    group = cohort(
-        lti,
-        [AUTHOR, "u-2002", "u-2003", "u-2004"],
-        others=("u-2005", "u-2006"),
-        drafts=("u-2005",),
-        aggregation="median",
-    )
-    review(group, "u-2002", AUTHOR, 100.0, comment="Clear goal.")
-    review(group, "u-2003", AUTHOR, 100.0)
-    review(group, "u-2005", AUTHOR, 100.0)
-    review(group, "u-2004", AUTHOR, 0.0, comment="I did not like it.")
-    review(group, "u-2004", "u-2003", 83.33)  # a single review: never flagged
-    allocate(group, "u-2005", "u-2002")
-    move_phase(group.teacher, group.placed, "grading")
-    return group
-
-
 def _row(page: str, attribute: str, value: str) -> str:
     match = re.search(rf'<tr {attribute}="{re.escape(value)}"[^>]*>(.*?)</tr>', page, re.S)
     assert match, f"no row {attribute}={value}"
@@ -61,7 +40,7 @@ def _row(page: str, attribute: str, value: str) -> str:
 
 
 def test_the_dashboard_shows_progress_names_flags_escalations_and_the_formula(lti):
-    group = _class(lti)
+    group = busy_class(lti)
     panel = group.teacher.get(group.path)
     link = re.search(r'<a href="([^"]+)" id="dashboard-link">', panel.text)
     assert link, "the instructor panel links to the dashboard"
@@ -111,7 +90,7 @@ def test_the_dashboard_shows_progress_names_flags_escalations_and_the_formula(lt
 
 
 def test_learners_are_refused_the_dashboard_its_actions_and_the_export(lti):
-    group = _class(lti)
+    group = busy_class(lti)
     learner = group[AUTHOR]
     work = submission_public_id(group, AUTHOR)
     for path in ("/dashboard", "/dashboard.csv"):
@@ -160,7 +139,7 @@ def _second_course(lti) -> Member:
 
 
 def test_an_instructor_of_another_course_cannot_open_or_change_this_dashboard(lti):
-    group = _class(lti)
+    group = busy_class(lti)
     other = _second_course(lti)
     work = submission_public_id(group, AUTHOR)
     for path in ("/dashboard", "/dashboard.csv"):

@@ -4,15 +4,14 @@ shown once the instructor has sent them to the gradebook (the preview before is 
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template
+from flask import g, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..extensions import db
-from ..lti.session import launch_url
 from ..models import Activity, ReviewAssignment, ReviewerGrade, SubmissionGrade
 from ..models.reviews import MODE_WORK
-from . import assignments, grading, submissions
+from . import grading, submissions
 from .views import PAGE_SECTIONS, me
 
 
@@ -41,19 +40,9 @@ def _grade_section(activity: Activity, assignment: ReviewAssignment) -> Markup |
             reviewing=reviewing
             if reviewing is not None and reviewing.sent_at is not None
             else None,
-            feedback_url=_feedback_url(activity, assignment),
             method_label=grading.method_label,
         )
     )
-
-
-def _feedback_url(activity: Activity, assignment: ReviewAssignment) -> str | None:
-    """Where the author reads their reviews (review_views' page), once feedback is released."""
-    if not assignments.feedback_released(assignment):
-        return None
-    if "reviews.feedback" not in current_app.view_functions:
-        return None
-    return launch_url("reviews.feedback", public_id=activity.public_id)
 
 
 PAGE_SECTIONS.append(_grade_section)
