@@ -24,11 +24,12 @@ from lti_tool.coaching.matching import Options, Person, match  # noqa: E402
 SKILLS = [f"skill {k:02d}" for k in range(30)]
 
 
-def cohort(n: int, seed: int, onboarding: bool = False) -> list[Person]:
+def cohort(n: int, seed: int, onboarding: bool = False, capacity=None) -> list[Person]:
     """A realistic roster: 30 skills, can coach 2-5, wants 1-3 (ordered), capacity 0-3,
     teams of about 8, 2 % opted out; for onboarding 10 % new hires, 40 % experienced,
-    5 % holding the LMS Mentor role."""
+    5 % holding the LMS Mentor role. ``capacity(rnd)`` overrides the capacity draw."""
     rnd = random.Random(seed)
+    capacity = capacity or (lambda rnd: rnd.randint(0, 3))
     people = []
     for i in range(n):
         new_hire = onboarding and rnd.random() < 0.10
@@ -38,7 +39,7 @@ def cohort(n: int, seed: int, onboarding: bool = False) -> list[Person]:
                 name=f"Person {i}",
                 can_coach=frozenset(rnd.sample(SKILLS, rnd.randint(2, 5))),
                 wants=tuple(rnd.sample(SKILLS, rnd.randint(1, 3))),
-                capacity=0 if new_hire else rnd.randint(0, 3),
+                capacity=0 if new_hire else capacity(rnd),
                 teams=frozenset({f"team {rnd.randrange(max(1, n // 8))}"}),
                 new_hire=new_hire,
                 experienced=not new_hire and rnd.random() < 0.45,
@@ -95,8 +96,19 @@ def main() -> None:
             ("across teams, last cycle avoided", last_cycle, Options(across_teams=True)),
             ("onboarding (10 % new hires)", (), Options(onboarding=True)),
         ]
-        for name, previous, options in configs:
-            group = cohort(n, seed=n, onboarding=True) if options.onboarding else people
+        groups = [people, people, cohort(n, seed=n, onboarding=True)]
+        if n == max(int(s) for s in args.sizes.split(",")):
+            # Stress: places short (15 % coach one person), and everyone coaching exactly one
+            # (many people could coach each other: the reciprocal rule's search has work).
+            configs += [
+                ("stress: places short", (), Options()),
+                ("stress: everyone coaches one", (), Options()),
+            ]
+            groups += [
+                cohort(n, seed=n, capacity=lambda rnd: int(rnd.random() < 0.15)),
+                cohort(n, seed=n, capacity=lambda rnd: 1),
+            ]
+        for (name, previous, options), group in zip(configs, groups, strict=True):
             figures = timed(group, previous, options, repeat)
             rows.append({"people": n, "config": name, "build_people_s": round(build, 3), **figures})
 
