@@ -330,3 +330,19 @@ def test_every_member_of_a_group_gets_the_group_work_grade(lti):
     assert work == {AUTHOR: 83.33, "u-2002": 83.33}
     page = said(group.teacher.get(f"{group.path}/dashboard"))
     assert "Team Kōbe:" in page
+
+
+def test_grading_opened_by_its_date_computes_the_grades_without_anyone_on_the_page(lti):
+    group = cohort(lti, [AUTHOR, "u-2002", "u-2003"], aggregation="median")
+    review(group, "u-2002", AUTHOR, 100.0)
+    review(group, "u-2003", AUTHOR, 83.33)
+    group.assignment_update(auto_phases=True, grading_opens_at=utcnow())
+    # What the worker does on its rounds: no request, no launch, just the app.
+    with lti.app.app_context():
+        assert assignments.advance_all() == 1
+        assert assignment_row(group.placed).phase == "grading"
+    grade = grade_of(group, AUTHOR)
+    assert grade.peer_score == pytest.approx(91.67, abs=0.01) and grade.sent_at is None
+    with lti.app.app_context():
+        reviewers = {g.user_id for g in db.session.scalars(select(ReviewerGrade))}
+        assert reviewers == {user("u-2002").id, user("u-2003").id}
