@@ -31,10 +31,20 @@ What is optimised
 coach, weighted: sum of the weights of the coachee's wants the coach can coach / sum of the
 weights of all their wants, in thousandths (0-1000, rounded half to even). Weights: a set of
 wants weighs 1 each; an ordered list of k wants weighs k, k-1, ..., 1 (first = most wanted);
-a mapping gives positive integer weights. Dividing by the coachee's own total makes every
+a mapping gives positive integer weights (at most 1000 in all per person). Dividing by the coachee's own total makes every
 coachee count the same, whatever the length of their list.
 ``score`` = fit, + ``MENTOR_BONUS`` (250, a quarter of a perfect fit) in onboarding mode when
 the coach holds the Mentor role: mentors are preferred, but not over a much better fit.
+
+Among all matchings that obey the rules, ``match`` returns one that pairs the most coachees
+and, among those, has the highest total score (a person left without a coach is never traded
+for a better fit elsewhere). This is solved exactly as a capacitated assignment problem
+(assignment.py: scipy's LAPJVsp on candidate pairs, LP dual prices proving no other pair would
+do better, branch and bound for the reciprocal rule). ``MatchResult.optimal`` is False only if
+that search hit ``Options.max_nodes``; tests/coaching checks optimality against brute force on
+every small cohort it generates and against a MIP solver on 40-person cohorts. Ties between
+equally good matchings are broken deterministically: people and skills are ordered by id
+before solving, so the same input (in any order) gives the same pairs.
 
 Why someone has no coach
 ------------------------
@@ -46,15 +56,6 @@ applies, in this order, and ``choices`` the instructor could make (besides pairi
 them: the two-person or odd-one-out case), ``coaches_full`` (qualified coaches exist but their
 places are taken; the message adds "N people want a coach and only M places are offered" when
 the cohort is short of places). Opted-out people are listed with ``opted_out``.
-
-Among all matchings that obey the rules, ``match`` returns one that pairs the most coachees
-and, among those, has the highest total score (a person left without a coach is never traded
-for a better fit elsewhere). This is solved exactly as a capacitated assignment problem
-(assignment.py: scipy's sparse LAPJVsp, then branch and bound for the reciprocal rule).
-``MatchResult.optimal`` is False only if that search hit ``Options.max_solves``; the brute-force
-tests in tests/coaching check optimality on every small cohort they generate. Ties between
-equally good matchings are broken deterministically: people and skills are ordered by id
-before solving, so the same input (in any order) gives the same pairs.
 """
 
 from __future__ import annotations

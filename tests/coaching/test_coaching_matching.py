@@ -404,3 +404,27 @@ def test_a_thousand_people_obey_every_rule():
         len(result.pairs) + sum(u.reason != "opted_out" for u in result.unmatched)
         == result.coachee_count
     )
+
+
+def test_the_domain_modules_import_no_web_or_database_code():
+    import ast
+    from pathlib import Path
+
+    import lti_tool.coaching as package
+
+    folder = Path(package.__file__).parent
+    for name in ("matching.py", "assignment.py", "smart.py", "messages.py"):
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imported |= {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        roots = {module.split(".")[0] for module in imported}
+        assert not roots & {"flask", "flask_babel", "flask_sqlalchemy", "sqlalchemy", "lti_tool"}, (
+            name
+        )
