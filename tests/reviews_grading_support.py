@@ -94,6 +94,17 @@ def assignment_row(placed: Placed) -> ReviewAssignment:
     ).one()
 
 
+def work_of(a: ReviewAssignment, author: str) -> Submission:
+    """The work `author` handed in (or saved) in this assignment."""
+    return db.session.scalars(
+        select(Submission).where(
+            Submission.assignment_id == a.id,
+            Submission.author_id == user(author).id,
+            Submission.kind == SUBMISSION_WORK,
+        )
+    ).one()
+
+
 def user(sub: str) -> User:
     return db.session.scalars(select(User).where(User.sub == sub)).one()
 
@@ -160,14 +171,7 @@ def review(
         a = assignment_row(group.placed)
         who = user(reviewer)
         if submission_id is None:
-            submission = db.session.scalars(
-                select(Submission).where(
-                    Submission.assignment_id == a.id,
-                    Submission.author_id == user(author).id,
-                    Submission.kind == SUBMISSION_WORK,
-                )
-            ).one()
-            submission_id = submission.id
+            submission_id = work_of(a, author).id
         allocation = None
         if kind in ("peer", "instructor"):
             allocation = db.session.scalars(
@@ -222,11 +226,7 @@ def allocate(group: Cohort, reviewer: str, author: str) -> None:
     """`reviewer` is given `author`'s work to review (not reviewed yet)."""
     with group.lti.app.app_context():
         a = assignment_row(group.placed)
-        submission = db.session.scalars(
-            select(Submission).where(
-                Submission.assignment_id == a.id, Submission.author_id == user(author).id
-            )
-        ).one()
+        submission = work_of(a, author)
         db.session.add(
             Allocation(
                 assignment_id=a.id, submission_id=submission.id, reviewer_id=user(reviewer).id
@@ -258,11 +258,7 @@ def example_with_reference(group: Cohort, reference: float) -> int:
 def grade_of(group: Cohort, author: str) -> SubmissionGrade | None:
     with group.lti.app.app_context():
         a = assignment_row(group.placed)
-        submission = db.session.scalars(
-            select(Submission).where(
-                Submission.assignment_id == a.id, Submission.author_id == user(author).id
-            )
-        ).one()
+        submission = work_of(a, author)
         row = db.session.scalars(
             select(SubmissionGrade).where(SubmissionGrade.submission_id == submission.id)
         ).first()
@@ -273,12 +269,7 @@ def grade_of(group: Cohort, author: str) -> SubmissionGrade | None:
 
 def submission_public_id(group: Cohort, author: str) -> str:
     with group.lti.app.app_context():
-        a = assignment_row(group.placed)
-        return db.session.scalars(
-            select(Submission.public_id).where(
-                Submission.assignment_id == a.id, Submission.author_id == user(author).id
-            )
-        ).one()
+        return work_of(assignment_row(group.placed), author).public_id
 
 
 def gradebook(lti) -> list[dict]:

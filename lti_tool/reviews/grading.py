@@ -62,7 +62,7 @@ from ..models.reviews import (
     WITHDRAWN,
 )
 from ..services.outbox import ExtraLineItem, enqueue_score
-from . import ReviewError, aggregation, assignments, calibration, phases
+from . import ReviewError, aggregation, assignments, calibration, phases, submissions
 from . import rubric as rubric_doc
 
 REVIEWING_TAG = "peerpath-reviewing"
@@ -126,17 +126,7 @@ def parsed_rubric(assignment: ReviewAssignment) -> rubric_doc.Rubric | None:
 
 
 def read_inputs(assignment: ReviewAssignment) -> Inputs:
-    work = list(
-        db.session.scalars(
-            select(Submission)
-            .where(
-                Submission.assignment_id == assignment.id,
-                Submission.kind == SUBMISSION_WORK,
-                Submission.submitted_at.is_not(None),
-            )
-            .order_by(Submission.submitted_at, Submission.id)
-        )
-    )
+    work = submissions.submitted(assignment)
     work_ids = {s.id for s in work}
     reviews = list(
         db.session.scalars(
