@@ -7,7 +7,7 @@ one kind per call: inputs are sorted by id, so results do not depend on the orde
 from __future__ import annotations
 
 import random
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,11 +18,12 @@ from operator import attrgetter, contains, eq
 
 Id = int | str
 
-# Random partners tried per conflict before scanning; the scan budget bounds the worst case
-# (large groups at large scale) so allocation never turns quadratic: unresolved conflicts are
-# then moved to the least-loaded eligible reviewer instead.
+# Random partners tried per conflict before scanning. The budget (partner checks in all)
+# and giving up after conflicts in a row without a partner bound the worst case (groups so
+# large that few swaps exist): what is left moves to the least-loaded eligible reviewer.
 _SWAP_TRIES = 24
-_SCAN_BUDGET = 200_000
+_SWAP_BUDGET = 200_000
+_GIVE_UP = 32
 _by_id = attrgetter("id")
 _by_authors = attrgetter("authors")
 
@@ -286,7 +287,7 @@ def _swap_repair(cohort: _Cohort, slots: _Slots, conflicts, rng) -> list[tuple[i
     """Swap each conflicting slot with a compatible slot elsewhere; return what is left."""
     conflict, flat, row = cohort.conflict, slots.flat, slots.row
     total = len(flat)
-    budget = _SCAN_BUDGET
+    budget = _SWAP_BUDGET
     left = []
 
     def fits(i: int, j: Id, p2: int) -> bool:
@@ -294,74 +295,89 @@ def _swap_repair(cohort: _Cohort, slots: _Slots, conflicts, rng) -> list[tuple[i
         i2, j2 = slots.owner(p2), flat[p2]
         return (
             i2 != i
-            and j2 not in row(i)
-            and j not in row(i2)
             and not conflict(i, j2)
             and not conflict(i2, j)
+            and j2 not in row(i)
+            and j not in row(i2)
         )
 
+    failures = 0
     for i, j in conflicts:
         if j not in row(i):  # fixed already as the partner of an earlier swap
             continue
+        if failures >= _GIVE_UP or budget <= 0:  # few or no partners: moving is the way
+            left.append((i, j))
+            continue
+        budget -= _SWAP_TRIES
         found = next(
             (p for p in (rng.randrange(total) for _ in range(_SWAP_TRIES)) if fits(i, j, p)), None
         )
         if found is None and budget > 0:
             first = rng.randrange(total)
-            scan = min(total, budget)
-            budget -= scan
-            found = next(
-                (p for p in ((first + step) % total for step in range(scan)) if fits(i, j, p)),
-                None,
-            )
+            for step in range(min(total, budget)):
+                budget -= 1
+                if fits(i, j, (first + step) % total):
+                    found = (first + step) % total
+                    break
         if found is None:
+            failures += 1
             left.append((i, j))
             continue
+        failures = 0
         slots.replace(i, j, flat[found])
         flat[found] = j
     return left
 
 
 class _LoadBuckets:
-    """Reviewers by load, then by group code: finds the least-loaded eligible reviewer fast."""
+    """Reviewers by load, then by group code: finds the least-loaded eligible reviewer fast.
+
+    Stacks with lazy deletion: a reviewer whose load changed stays in its old stack until
+    it reaches the top, and is skipped meanwhile (deleting from dicts or lists in place
+    would make each lookup scan the holes and the whole repair quadratic).
+    """
 
     def __init__(self, cohort: _Cohort, slots: _Slots) -> None:
         self.rgroup = cohort.rgroup
         self.load: dict[Id, int] = dict.fromkeys(cohort.rev_ids, 0)
         self.load.update(Counter(slots.flat))
-        # load -> group code -> reviewers (dicts as insertion-ordered sets: deterministic)
-        self.by_load: dict[int, dict[int, dict[Id, None]]] = {}
+        self.stacks: dict[int, dict[int, list[Id]]] = {}  # load -> group code -> reviewers
+        self.count: Counter = Counter()  # load -> reviewers with that load
+        self.levels: list[int] = []  # the loads someone has, ascending
         for j, load in self.load.items():
             self._put(j, load)
 
     def _put(self, j: Id, load: int) -> None:
-        self.by_load.setdefault(load, {}).setdefault(self.rgroup.get(j, -1), {})[j] = None
+        if not self.count[load]:
+            insort(self.levels, load)
+        self.count[load] += 1
+        self.stacks.setdefault(load, {}).setdefault(self.rgroup.get(j, -1), []).append(j)
 
     def shift(self, j: Id, delta: int) -> None:
         old = self.load[j]
-        groups = self.by_load[old]
-        g = self.rgroup.get(j, -1)
-        del groups[g][j]
-        if not groups[g]:
-            del groups[g]
-            if not groups:
-                del self.by_load[old]
+        self.count[old] -= 1
+        if not self.count[old]:
+            self.levels.remove(old)
+            del self.stacks[old]
         self.load[j] = old + delta
         self._put(j, old + delta)
 
     def min_load(self) -> int:
-        return min(self.by_load)
+        return self.levels[0]
 
     def lightest(self, group: int, taken, authors, max_load: int | None = None) -> Id | None:
         """Least-loaded reviewer outside ``group``, not in ``taken`` nor ``authors``."""
-        for load in sorted(self.by_load):
+        load_of = self.load
+        for load in self.levels:
             if max_load is not None and load > max_load:
                 return None
-            for g, members in self.by_load[load].items():
+            for g, stack in self.stacks[load].items():
                 if g == group:
                     continue
-                for j in members:
-                    if j not in taken and j not in authors:
+                while stack and load_of[stack[-1]] != load:
+                    stack.pop()  # moved away since: drop
+                for j in reversed(stack):
+                    if load_of[j] == load and j not in taken and j not in authors:
                         return j
         return None
 
@@ -369,6 +385,8 @@ class _LoadBuckets:
 def _move_repair(cohort: _Cohort, slots: _Slots, unresolved, buckets: _LoadBuckets) -> None:
     """Give each conflicting slot to the least-loaded eligible reviewer (loads change)."""
     for i, j in unresolved:
+        if j not in slots.row(i):  # a later swap took it away after all
+            continue
         j2 = buckets.lightest(cohort.sgroup[i], slots.row(i), cohort.authors[i])
         # One always exists: a submission gets at most as many slots as it has eligible
         # reviewers, and this slot is not one of them.

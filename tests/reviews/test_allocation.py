@@ -282,3 +282,16 @@ def test_inputs_may_come_in_any_iterable_and_are_not_consumed_twice():
     rng = random.Random(0)
     rng.shuffle(subs)
     assert allocate(tuple(subs), revs, 2, seed=9) == first
+
+
+def test_two_large_groups_review_each_other_as_evenly_as_the_split_allows():
+    """60/40: the 40 % write the 60 %'s reviews and the other way round. Most conflicts
+    have no swap partner here, so they are moved, then the loads rebalanced."""
+    groups = {p: "A" if p < 1800 else "B" for p in range(3000)}
+    subs, revs = individuals(3000, groups=groups)
+    allocation = allocate(subs, revs, 3, seed=0)
+    loads = full_loads(allocation, revs)
+    assert allocation.shortfall == ()
+    assert all(groups[r] != groups[s] for r, s in allocation.pairs())
+    assert {loads[p] for p in range(1800)} == {2}  # 1,200 × 3 reviews over 1,800 people
+    assert {loads[p] for p in range(1800, 3000)} == {4, 5}  # 1,800 × 3 over 1,200
