@@ -22,7 +22,7 @@ KIND = "coaching"
 MAX_TITLE = 200
 
 # View modules that add routes (and page sections) to the "coaching" blueprint.
-VIEW_MODULES = ("views",)
+VIEW_MODULES = ("views", "pairing_views", "profile_views")
 
 
 def spec_from_form(fields: Mapping[str, str], launch: LaunchSession) -> ActivitySpec:

@@ -1,0 +1,550 @@
+"""Pairing coaches and coachees of a programme: matching runs (preview, then confirm), manual
+pairs, unpairing and opting out, and what each person's page says about their pairs.
+
+The rule the pages state: a matching run starts a new cycle. It replaces the automatic pairs
+of the last cycle and keeps the pairs the instructor made by hand (they move to the new cycle,
+and count against their coach's capacity). With "avoid repeats", last cycle's pairs are not
+proposed again. Service functions validate first and change nothing on a refusal
+(CoachingError); the caller commits, so a run is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import CoachingProfile, CoachingProgram, Pairing, User
+from ..models.base import new_public_id, utcnow
+from ..models.coaching import MODE_ONBOARDING, PAIR_ACTIVE, PAIR_ENDED
+from . import matching
+from .errors import CoachingError
+from .messages import Message
+from .profiles import PoolMember, is_participant, known_skill_ids, membership_of, pool
+from .skills import skills_of
+
+AUTO = "auto"
+MANUAL = "manual"
+
+
+def team_key(team: str) -> str:
+    """'Sales', ' sales ' and 'SALES' are one team."""
+    return " ".join(team.split()).casefold()
+
+
+def skill_names(program: CoachingProgram) -> dict[str, str]:
+    """Skill id (as the matcher and stored explanations know it) -> current name."""
+    return {str(s.id): s.name for s in skills_of(program)}
+
+
+# --- Choices of one matching run ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunChoices:
+    """The instructor's choices for one run; they start from the programme's settings."""
+
+    allow_zero_fit: bool
+    allow_reciprocal: bool
+    allow_repeats: bool
+    across_teams: bool
+
+    @classmethod
+    def from_args(cls, program: CoachingProgram, args: Mapping[str, str]) -> RunChoices:
+        def flag(name: str, default: bool) -> bool:
+            # A form sends "no" (hidden) and, when ticked, "yes" (checkbox) under one name.
+            values = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
+            values = [v for v in values if v is not None]
+            return ("yes" in values) if values else default
+
+        return cls(
+            allow_zero_fit=flag("allow_zero_fit", program.mode == MODE_ONBOARDING),
+            allow_reciprocal=flag("allow_reciprocal", program.allow_reciprocal),
+            allow_repeats=flag("allow_repeats", not program.avoid_repeat),
+            across_teams=flag("across_teams", program.across_teams),
+        )
+
+    def as_args(self, **changes: bool) -> dict[str, str]:
+        values = {**self.__dict__, **changes}
+        return {name: "yes" if on else "no" for name, on in values.items()}
+
+
+# --- Building the matcher's cohort --------------------------------------------------------
+
+
+def active_pairs(program: CoachingProgram) -> list[Pairing]:
+    return list(
+        db.session.scalars(
+            select(Pairing)
+            .where(Pairing.program_id == program.id, Pairing.status == PAIR_ACTIVE)
+            .options(selectinload(Pairing.coach), selectinload(Pairing.coachee))
+            .order_by(Pairing.created_at, Pairing.id)
+        )
+    )
+
+
+def _person(member: PoolMember, skills: list, load: int) -> matching.Person:
+    profile = member.profile
+    if profile is None:  # on the roster, nothing filled in yet: offers and wants nothing
+        return matching.Person(
+            id=member.user.public_id,
+            name=member.user.display_name,
+            is_mentor_role=member.mentor_role,
+        )
+    return matching.Person(
+        id=member.user.public_id,
+        name=member.user.display_name,
+        can_coach=frozenset(str(s) for s in known_skill_ids(profile.can_coach, skills)),
+        wants=[str(s) for s in known_skill_ids(profile.wants, skills)],
+        capacity=max(0, profile.capacity - load),
+        teams=frozenset({team_key(profile.team)}) if profile.team.strip() else frozenset(),
+        new_hire=profile.new_hire,
+        experienced=profile.experienced,
+        is_mentor_role=member.mentor_role,
+        opt_out=profile.opted_out,
+    )
+
+
+@dataclass
+class Proposal:
+    """What a matching run would do, computed without writing anything."""
+
+    program_cycle: int
+    choices: RunChoices
+    people: dict[str, PoolMember]  # by public id
+    result: matching.MatchResult | None
+    kept: list[Pairing]  # manual pairs that stay
+    replaced: list[Pairing]  # automatic pairs that end
+    problem: str | None = None  # why nothing can be written (nobody eligible, no pair)
+    fingerprint: str = ""
+    skill_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pairs(self) -> tuple[matching.Pair, ...]:
+        return self.result.pairs if self.result else ()
+
+    @property
+    def unmatched(self) -> tuple[matching.Unmatched, ...]:
+        return self.result.unmatched if self.result else ()
+
+
+def propose(program: CoachingProgram, choices: RunChoices) -> Proposal:
+    """Run the matcher on the pool as it is now; write nothing."""
+    members = pool(program)
+    people = {m.user.public_id: m for m in members}
+    skills = skills_of(program)
+    current = active_pairs(program)
+    kept = [p for p in current if p.source == MANUAL]
+    replaced = [p for p in current if p.source != MANUAL]
+    ids = _public_ids({p.coach_id for p in current} | {p.coachee_id for p in current})
+    load = Counter(ids[p.coach_id] for p in kept)
+    kept_coachees = {ids[p.coachee_id] for p in kept}
+    onboarding = program.mode == MODE_ONBOARDING
+    base = matching.Options(
+        allow_reciprocal=choices.allow_reciprocal,
+        across_teams=choices.across_teams,
+        onboarding=onboarding,
+        allow_zero_fit=choices.allow_zero_fit,
+    )
+    cohort = [_person(m, skills, load[m.user.public_id]) for m in members]
+    # Who needs a coach: the matcher's own rule, less those a kept manual pair coaches.
+    needing = frozenset(
+        p.id for p in cohort if matching.needs_coach(p, base) and p.id not in kept_coachees
+    )
+    options = replace(base, needs_coach=needing)
+    # Pairs to avoid, both directions: last cycle's (unless repeats are allowed), and the
+    # reverse of every kept manual pair (unless two people may coach each other).
+    avoid = []
+    if not choices.allow_repeats:
+        avoid = [(ids[p.coach_id], ids[p.coachee_id]) for p in _cycle_pairs(program, ids)]
+    if not choices.allow_reciprocal:
+        avoid += [(ids[p.coachee_id], ids[p.coach_id]) for p in kept]
+    proposal = Proposal(
+        program_cycle=program.cycle,
+        choices=choices,
+        people=people,
+        result=None,
+        kept=kept,
+        replaced=replaced,
+        skill_names={str(s.id): s.name for s in skills},
+    )
+    proposal.result = matching.match(cohort, avoid, options)
+    proposal.problem = _problem(proposal.result, onboarding)
+    proposal.fingerprint = _fingerprint(program.cycle, choices, proposal.result, kept)
+    return proposal
+
+
+def _public_ids(user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(
+        db.session.execute(select(User.id, User.public_id).where(User.id.in_(user_ids))).all()
+    )
+
+
+def _cycle_pairs(program: CoachingProgram, ids: dict[int, str]) -> list[Pairing]:
+    """Every pair of the programme's latest cycle (active or ended since), for avoid-repeat."""
+    if program.cycle == 0:
+        return []
+    rows = list(
+        db.session.scalars(
+            select(Pairing).where(Pairing.program_id == program.id, Pairing.cycle == program.cycle)
+        )
+    )
+    ids.update(_public_ids({p.coach_id for p in rows} | {p.coachee_id for p in rows}))
+    return rows
+
+
+def _problem(result: matching.MatchResult, onboarding: bool) -> str | None:
+    if result.coachee_count == 0:
+        if onboarding:
+            return _(
+                "Nobody needs a mentor yet: no participant is marked as new here (or everyone "
+                "new already has a mentor). Mark new hires on the People page. Nothing was changed."
+            )
+        return _(
+            "Nobody needs a coach yet: no participant has listed a skill they want to grow "
+            "(or everyone who did already has a coach). Nothing was changed."
+        )
+    if result.place_count == 0:
+        if onboarding:
+            return _(
+                "Nobody can mentor yet: no experienced colleague or LMS mentor has a free place. "
+                "Mark experienced colleagues and their capacity on the People page. Nothing was changed."
+            )
+        return _(
+            "Nobody can coach yet: no participant has a free place to coach (capacity above 0). "
+            "Nothing was changed."
+        )
+    if not result.pairs:
+        return _(
+            "No pair can be made with these rules. See why for each person below and the "
+            "choices you have. Nothing was changed."
+        )
+    return None
+
+
+def _fingerprint(
+    cycle: int, choices: RunChoices, result: matching.MatchResult, kept: list[Pairing]
+) -> str:
+    """Identifies a proposal: confirming is refused if the pairs would now be different."""
+    parts = [str(cycle), repr(sorted(choices.as_args().items()))]
+    parts += sorted(f"{p.coach_id}>{p.coachee_id}" for p in result.pairs)
+    parts += sorted(str(p.id) for p in kept)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def explanation(message: Message, **extra: Any) -> dict[str, Any]:
+    """A Message as stored in Pairing.explanation (JSON): code, params, default text."""
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in message.params.items()}
+    return {"code": message.code, "params": params, "text": message.text, **extra}
+
+
+def confirm(program: CoachingProgram, choices: RunChoices, fingerprint: str) -> list[Pairing]:
+    """Write the proposal as the programme's next cycle, in the caller's one transaction:
+    the last cycle's automatic pairs end, manual pairs move on, the new pairs are inserted
+    in bulk. Refused (nothing written) when nobody is eligible, no pair can be made, the
+    proposal changed since the preview, or another run got there first."""
+    proposal = propose(program, choices)
+    if proposal.problem:
+        raise CoachingError(proposal.problem, 409)
+    if fingerprint != proposal.fingerprint:
+        raise CoachingError(
+            _(
+                "The proposed pairs changed since your preview (someone changed a profile, or "
+                "pairs were made by hand). Nothing was written: look at the new preview and confirm again."
+            ),
+            409,
+        )
+    now = utcnow()
+    old, new = program.cycle, program.cycle + 1
+    claimed = db.session.execute(
+        update(CoachingProgram)
+        .where(CoachingProgram.id == program.id, CoachingProgram.cycle == old)
+        .values(cycle=new, matched_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise CoachingError(
+            _(
+                "Someone else confirmed a matching run meanwhile. Nothing was written: reload the page."
+            ),
+            409,
+        )
+    db.session.execute(
+        update(Pairing)
+        .where(
+            Pairing.program_id == program.id,
+            Pairing.status == PAIR_ACTIVE,
+            Pairing.source != MANUAL,
+        )
+        .values(status=PAIR_ENDED, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Pairing)
+        .where(
+            Pairing.program_id == program.id,
+            Pairing.status == PAIR_ACTIVE,
+            Pairing.source == MANUAL,
+        )
+        .values(cycle=new)
+        .execution_options(synchronize_session=False)
+    )
+    user_ids = {m.user.public_id: m.user.id for m in proposal.people.values()}
+    rows = [
+        {
+            "public_id": new_public_id(),
+            "program_id": program.id,
+            "cycle": new,
+            "coach_id": user_ids[pair.coach_id],
+            "coachee_id": user_ids[pair.coachee_id],
+            "source": AUTO,
+            "explanation": explanation(
+                pair.message,
+                rules=list(pair.rules),
+                shared_skills=list(pair.shared_skills),
+                fit=pair.fit,
+                skill_names={s: proposal.skill_names.get(s, s) for s in pair.shared_skills},
+            ),
+            "status": PAIR_ACTIVE,
+            "created_at": now,
+        }
+        for pair in proposal.pairs
+    ]
+    db.session.execute(insert(Pairing), rows)
+    db.session.expire_all()  # the bulk statements bypassed the identity map
+    return active_pairs(program)
+
+
+# --- Manual pairs, unpairing, opting out ----------------------------------------------------
+
+
+def _participant(
+    program: CoachingProgram, public_id: str, role: str
+) -> tuple[User, CoachingProfile | None]:
+    user = db.session.scalars(select(User).where(User.public_id == public_id)).first()
+    if user is None or not is_participant(membership_of(program, user)):
+        raise CoachingError(
+            _("Choose the %(role)s from this course's participants.", role=role), 400
+        )
+    profile = db.session.scalars(
+        select(CoachingProfile)
+        .where(CoachingProfile.program_id == program.id, CoachingProfile.user_id == user.id)
+        .with_for_update()
+    ).first()
+    return user, profile
+
+
+def manual_pair(program: CoachingProgram, coach_public_id: str, coachee_public_id: str) -> Pairing:
+    """The instructor pairs a coach with a coachee by hand (kept by later matching runs).
+
+    Refused: the same person twice, someone who opted out, a coachee who has a coach already,
+    a coach at capacity, and a reciprocal pair unless the programme allows them."""
+    if not coach_public_id or not coachee_public_id:
+        raise CoachingError(_("Choose both a coach and a coachee."))
+    if coach_public_id == coachee_public_id:
+        raise CoachingError(_("Someone cannot coach themselves: choose two different people."))
+    coach, coach_profile = _participant(program, coach_public_id, _("coach"))
+    coachee, coachee_profile = _participant(program, coachee_public_id, _("coachee"))
+    for user, profile in ((coach, coach_profile), (coachee, coachee_profile)):
+        if profile is not None and profile.opted_out:
+            raise CoachingError(
+                _(
+                    "%(name)s opted out of matching, so they cannot be paired.",
+                    name=user.display_name,
+                )
+            )
+    current = active_pairs(program)
+    has_coach = next((p for p in current if p.coachee_id == coachee.id), None)
+    if has_coach is not None:
+        raise CoachingError(
+            _(
+                "%(coachee)s already has a coach (%(coach)s). End that pairing first.",
+                coachee=coachee.display_name,
+                coach=has_coach.coach.display_name,
+            ),
+            409,
+        )
+    capacity = coach_profile.capacity if coach_profile is not None else 0
+    coaching = sum(1 for p in current if p.coach_id == coach.id)
+    if coaching >= capacity:
+        raise CoachingError(
+            _(
+                "%(coach)s can coach %(capacity)d people and already coaches %(n)d. Raise their capacity on their profile first.",
+                coach=coach.display_name,
+                capacity=capacity,
+                n=coaching,
+            ),
+            409,
+        )
+    if not program.allow_reciprocal and any(
+        p.coach_id == coachee.id and p.coachee_id == coach.id for p in current
+    ):
+        raise CoachingError(
+            _(
+                "%(coachee)s already coaches %(coach)s, and this programme does not allow two people to coach each other. Allow it in the settings first.",
+                coachee=coachee.display_name,
+                coach=coach.display_name,
+            ),
+            409,
+        )
+    skills = skills_of(program)
+    can = (
+        {str(s) for s in known_skill_ids(coach_profile.can_coach, skills)}
+        if coach_profile
+        else set()
+    )
+    wants = (
+        [str(s) for s in known_skill_ids(coachee_profile.wants, skills)] if coachee_profile else []
+    )
+    shared = [s for s in wants if s in can]
+    names = {str(s.id): s.name for s in skills}
+    message = Message(
+        "pair.manual",
+        "Paired by the instructor.",
+        {
+            "coach": coach.display_name,
+            "coachee": coachee.display_name,
+            "coach_id": coach.public_id,
+            "coachee_id": coachee.public_id,
+            "skills": shared,
+        },
+    )
+    expl = explanation(
+        message, rules=["manual"], shared_skills=shared, skill_names={s: names[s] for s in shared}
+    )
+    # One row per coachee and cycle: an ended pairing of this cycle is reused for the new one.
+    row = db.session.scalars(
+        select(Pairing).where(
+            Pairing.program_id == program.id,
+            Pairing.cycle == program.cycle,
+            Pairing.coachee_id == coachee.id,
+        )
+    ).first()
+    if row is None:
+        row = Pairing(program_id=program.id, cycle=program.cycle, coachee_id=coachee.id)
+        db.session.add(row)
+    row.coach_id = coach.id
+    row.source = MANUAL
+    row.explanation = expl
+    row.status = PAIR_ACTIVE
+    row.created_at = utcnow()
+    row.ended_at = None
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise CoachingError(
+            _(
+                "%(coachee)s was paired by someone else just now. Reload the page.",
+                coachee=coachee.display_name,
+            ),
+            409,
+        ) from exc
+    return row
+
+
+def _end(pairing: Pairing, code: str, **params: Any) -> None:
+    pairing.status = PAIR_ENDED
+    pairing.ended_at = utcnow()
+    pairing.explanation = {**(pairing.explanation or {}), "ended": {"code": code, "params": params}}
+
+
+def unpair(program: CoachingProgram, pairing_public_id: str) -> Pairing:
+    pairing = db.session.scalars(
+        select(Pairing).where(
+            Pairing.public_id == pairing_public_id, Pairing.program_id == program.id
+        )
+    ).first()
+    if pairing is None:
+        raise CoachingError(_("This pairing does not exist in this programme."), 404)
+    if pairing.status != PAIR_ACTIVE:
+        raise CoachingError(_("This pairing has ended already."), 409)
+    _end(pairing, "ended.unpaired")
+    return pairing
+
+
+def end_for_opt_out(program: CoachingProgram, user: User) -> list[Pairing]:
+    """End every active pairing of someone who opted out; their partners see why."""
+    ended = [p for p in active_pairs(program) if user.id in (p.coach_id, p.coachee_id)]
+    for pairing in ended:
+        _end(pairing, "ended.opted_out", person=user.display_name, person_id=user.public_id)
+    return ended
+
+
+# --- What pages show ------------------------------------------------------------------------
+
+
+def end_reason(pairing: Pairing) -> dict[str, Any]:
+    """Why an ended pairing ended, as a stored message (a run's replacement has no record)."""
+    return (pairing.explanation or {}).get("ended") or {"code": "ended.rematched", "params": {}}
+
+
+def names_for(program: CoachingProgram, pairing: Pairing) -> dict[str, str]:
+    """Skill names for a stored explanation: current names, else the names when paired."""
+    return {**(pairing.explanation or {}).get("skill_names", {}), **skill_names(program)}
+
+
+@dataclass
+class MyPairs:
+    coach: Pairing | None  # who coaches me
+    coachees: list[Pairing]  # whom I coach
+    ended: list[
+        Pairing
+    ]  # this cycle's pairings of mine that ended because the other opted out or by the instructor
+
+
+def pairs_of(program: CoachingProgram, user: User) -> MyPairs:
+    rows = list(
+        db.session.scalars(
+            select(Pairing)
+            .where(
+                Pairing.program_id == program.id,
+                or_(Pairing.coach_id == user.id, Pairing.coachee_id == user.id),
+                or_(Pairing.status == PAIR_ACTIVE, Pairing.cycle == program.cycle),
+            )
+            .order_by(Pairing.created_at, Pairing.id)
+        )
+    )
+    active = [p for p in rows if p.status == PAIR_ACTIVE]
+    ended = [
+        p
+        for p in rows
+        if p.status == PAIR_ENDED
+        and end_reason(p)["code"] != "ended.rematched"
+        and end_reason(p).get("params", {}).get("person_id") != user.public_id
+    ]
+    return MyPairs(
+        coach=next((p for p in active if p.coachee_id == user.id), None),
+        coachees=[p for p in active if p.coach_id == user.id],
+        ended=ended,
+    )
+
+
+def last_activity(pairing: Pairing) -> datetime | None:
+    """When the pair last did something together (a goal, a check-in).
+
+    TODO(goals): the goals and check-ins module does not exist yet; its helper fills this in
+    from the coachee's goals and check-ins. Until then no activity is known.
+    """
+    return None
+
+
+def all_pairings(program: CoachingProgram) -> list[Pairing]:
+    return list(
+        db.session.scalars(
+            select(Pairing)
+            .where(Pairing.program_id == program.id)
+            .options(selectinload(Pairing.coach), selectinload(Pairing.coachee))
+            .order_by(Pairing.cycle, Pairing.status, Pairing.created_at, Pairing.id)
+        )
+    )
