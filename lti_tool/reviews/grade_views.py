@@ -11,13 +11,15 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Activity, ReviewAssignment, ReviewerGrade, SubmissionGrade
 from ..models.reviews import MODE_WORK
-from . import grading, submissions
+from . import grading, phases, submissions
 from .views import PAGE_SECTIONS, me
 
 
 def _grade_section(activity: Activity, assignment: ReviewAssignment) -> Markup | None:
     if assignment.mode != MODE_WORK or g.launch.is_instructor:
         return None
+    if not phases.passed(assignment.phase, phases.REVIEW):
+        return None  # nothing to say about grades while work is still being written
     user = me()
     work = submissions.submission_of(assignment, user)
     grade = None
