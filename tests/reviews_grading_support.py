@@ -17,16 +17,13 @@ from lti_tool.models import (
     Allocation,
     Review,
     ReviewAssignment,
-    ReviewCriterionScore,
-    Rubric,
     Submission,
     SubmissionGrade,
     User,
 )
 from lti_tool.models.base import utcnow
-from lti_tool.models.reviews import DONE, SUBMISSION_EXAMPLE, SUBMISSION_WORK
-from lti_tool.reviews import groups
-from lti_tool.reviews import rubric as rubric_doc
+from lti_tool.models.reviews import SUBMISSION_EXAMPLE, SUBMISSION_WORK
+from lti_tool.reviews import allocating, groups, reviewing
 
 # The starter rubric: goal (weight 2) and clarity (weight 1), three levels each.
 # score = (goal points + clarity points / 2) / 3 × 100
@@ -160,66 +157,59 @@ def review(
     author: str,
     score: float,
     *,
-    kind: str = "peer",
-    helpfulness: int | None = None,
     comment: str = "",
     submission_id: int | None = None,
+    fallback: bool = False,
+    submit: bool = True,
 ) -> str:
-    """`reviewer` submits a review of `author`'s work with the levels giving `score`."""
+    """`reviewer` writes a review of `author`'s work (or of the example `submission_id`) with
+    the levels giving `score`, through the reviewing service; returns its public id.
+
+    Peer reviewers are allocated the work first when nobody has (`fallback`: as the
+    instructor's fallback review); the kind follows from who reviews what, as in the app.
+    """
     goal, clarity = SCORES[score]
     with group.lti.app.app_context():
         a = assignment_row(group.placed)
         who = user(reviewer)
-        if submission_id is None:
-            submission_id = work_of(a, author).id
-        allocation = None
-        if kind in ("peer", "instructor"):
-            allocation = db.session.scalars(
-                select(Allocation).where(
-                    Allocation.submission_id == submission_id, Allocation.reviewer_id == who.id
+        staff = reviewer.startswith("u-1")
+        if submission_id is not None:
+            submission = db.session.get(Submission, submission_id)
+        else:
+            submission = work_of(a, author)
+            if who.id != submission.author_id and not allocating.allocation_of(
+                submission.id, who.id
+            ):
+                db.session.add(
+                    Allocation(
+                        assignment_id=a.id,
+                        submission_id=submission.id,
+                        reviewer_id=who.id,
+                        source=allocating.FALLBACK if fallback else allocating.MANUAL,
+                    )
                 )
-            ).first()
-            if allocation is None:
-                allocation = Allocation(
-                    assignment_id=a.id,
-                    submission_id=submission_id,
-                    reviewer_id=who.id,
-                    source="fallback" if kind == "instructor" else "batch",
-                )
-                db.session.add(allocation)
-            allocation.status = DONE
-            db.session.flush()
-        rubric = rubric_doc.parse(db.session.get(Rubric, a.rubric_id).definition)
-        choices = {
-            "goal": rubric_doc.Choice(goal),
-            "clarity": rubric_doc.Choice(clarity),
-            "next-step": rubric_doc.Choice(None, comment or "Add one example."),
+                db.session.flush()
+        form = {
+            "level-goal": goal,
+            "level-clarity": clarity,
+            "comment-next-step": comment or "Add one example.",
+            "overall": comment,
         }
-        row = Review(
-            assignment_id=a.id,
-            submission_id=submission_id,
-            reviewer_id=who.id,
-            allocation_id=allocation.id if allocation else None,
-            kind=kind,
-            overall_comment=comment,
-            score=rubric_doc.score(rubric, choices),
-            submitted_at=utcnow(),
-            helpfulness=helpfulness,
-            rated_at=utcnow() if helpfulness else None,
-        )
-        for key, choice in choices.items():
-            level = rubric.criterion(key).level(choice.level) if choice.level else None
-            row.criteria.append(
-                ReviewCriterionScore(
-                    criterion_key=key,
-                    level_key=choice.level,
-                    points=level.points if level else None,
-                    comment=choice.comment,
-                )
-            )
-        db.session.add(row)
+        row = reviewing.save_review(a, who, submission, form, submit=submit, staff=staff)
         db.session.commit()
         return row.public_id
+
+
+def rate(group: Cohort, author: str, review_id: str, value: int) -> None:
+    """The author rates how helpful a review of their work was (feedback must be released)."""
+    with group.lti.app.app_context():
+        reviewing.rate(assignment_row(group.placed), user(author), review_id, str(value), "")
+        db.session.commit()
+
+
+def kind_of(group: Cohort, review_id: str) -> str:
+    with group.lti.app.app_context():
+        return db.session.scalars(select(Review.kind).where(Review.public_id == review_id)).one()
 
 
 def allocate(group: Cohort, reviewer: str, author: str) -> None:
@@ -251,7 +241,7 @@ def example_with_reference(group: Cohort, reference: float) -> int:
         db.session.add(example)
         db.session.commit()
         example_id = example.id
-    review(group, INSTRUCTOR, "", reference, kind="reference", submission_id=example_id)
+    review(group, INSTRUCTOR, "", reference, submission_id=example_id)
     return example_id
 
 

@@ -12,6 +12,8 @@ from reviews_grading_support import (
     example_with_reference,
     grade_of,
     gradebook,
+    kind_of,
+    rate,
     review,
     submission_public_id,
     user,
@@ -40,7 +42,7 @@ def three_reviews(group) -> None:
     review(group, "u-2002", AUTHOR, 100.0)
     review(group, "u-2003", AUTHOR, 66.67)
     review(group, "u-2004", AUTHOR, 50.0)
-    review(group, AUTHOR, AUTHOR, 0.0, kind="self")
+    assert kind_of(group, review(group, AUTHOR, AUTHOR, 0.0)) == "self"
 
 
 @pytest.mark.parametrize(
@@ -61,18 +63,17 @@ def test_each_method_aggregates_submitted_peer_reviews_never_self_or_practice(
     lti, method, expected
 ):
     group = cohort(
-        lti, [AUTHOR, "u-2002", "u-2003", "u-2004"], others=("u-2005",), aggregation=method
+        lti,
+        [AUTHOR, "u-2002", "u-2003", "u-2004"],
+        others=("u-2005",),
+        aggregation=method,
+        self_assessment=True,
     )
     three_reviews(group)
     example = example_with_reference(group, 100.0)
-    review(group, "u-2005", "", 0.0, kind="practice", submission_id=example)
+    assert kind_of(group, review(group, "u-2005", "", 0.0, submission_id=example)) == "practice"
     # A review not submitted yet (a draft) never counts either.
-    draft = review(group, "u-2005", AUTHOR, 0.0)
-    with lti.app.app_context():
-        db.session.scalars(
-            select(Review).where(Review.public_id == draft)
-        ).one().submitted_at = None
-        db.session.commit()
+    review(group, "u-2005", AUTHOR, 0.0, submit=False)
 
     move_phase(group.teacher, group.placed, "grading")  # the grading hook computes
     grade = grade_of(group, AUTHOR)
@@ -88,11 +89,12 @@ def test_weighted_mean_counts_calibration_and_a_fallback_review_fully(lti):
     group = cohort(lti, [AUTHOR, "u-2002", "u-2003"], aggregation="weighted")
     example = example_with_reference(group, 100.0)
     # u-2002 matched the reference exactly; u-2003 chose the opposite ends of both scales.
-    review(group, "u-2002", "", 100.0, kind="practice", submission_id=example)
-    review(group, "u-2003", "", 0.0, kind="practice", submission_id=example)
+    review(group, "u-2002", "", 100.0, submission_id=example)
+    review(group, "u-2003", "", 0.0, submission_id=example)
     review(group, "u-2002", AUTHOR, 100.0)
     review(group, "u-2003", AUTHOR, 50.0)
-    review(group, INSTRUCTOR, AUTHOR, 83.33, kind="instructor")
+    fallback = review(group, INSTRUCTOR, AUTHOR, 83.33, fallback=True)
+    assert kind_of(group, fallback) == "instructor"
     compute(group)
 
     with lti.app.app_context():
@@ -136,12 +138,10 @@ def test_a_review_far_from_consensus_is_flagged_and_wide_disagreement_escalates(
     # Flagged reviews still count: the median of 100, 83.33, 100, 0.
     assert grade.peer_score == pytest.approx(91.67, abs=0.01)
 
-    # The reviewers come closer (a review is corrected): the flag and escalation go away.
-    with lti.app.app_context():
-        row = db.session.scalars(select(Review).where(Review.public_id == low)).one()
-        row.score = 83.33
-        db.session.commit()
-    compute(group)
+    # Reviewing reopens and the reviewer corrects their review: flag and escalation go away.
+    move_phase(group.teacher, group.placed, "review")
+    assert review(group, "u-2005", AUTHOR, 83.33) == low
+    move_phase(group.teacher, group.placed, "grading")
     assert not grade_of(group, AUTHOR).escalated
     with lti.app.app_context():
         assert not db.session.scalars(select(Review).where(Review.public_id == low)).one().flagged
@@ -208,11 +208,12 @@ def test_an_override_needs_a_reason_is_kept_with_who_and_when_and_survives_recom
         assert grade.overridden_by_id == user(INSTRUCTOR).id
     assert "Reviewer 2 misread the brief." in said(done)
 
-    # A new review and a recompute change the peer score, never the override.
-    review(group, "u-2004", AUTHOR, 0.0)
-    compute(group)
+    # A new review and recomputing (on entering grading again, by the button) change the
+    # peer score, never the override.
     move_phase(group.teacher, group.placed, "review")
+    review(group, "u-2004", AUTHOR, 0.0)
     move_phase(group.teacher, group.placed, "grading")
+    compute(group)
     again = grade_of(group, AUTHOR)
     assert again.peer_score == 50.0 and again.reviews_counted == 3
     assert (again.override_score, again.override_reason) == (80.0, grade.override_reason)
@@ -261,8 +262,8 @@ def _results(columns: list[dict], line_item: dict) -> dict[str, float]:
 
 def test_both_grades_arrive_in_the_lms_gradebook_and_changes_after_sending_follow(lti):
     group = cohort(lti, [AUTHOR, "u-2002", "u-2003"], aggregation="median")
-    review(group, "u-2002", AUTHOR, 100.0, helpfulness=5)
-    review(group, "u-2003", AUTHOR, 50.0, helpfulness=3)
+    helpful = review(group, "u-2002", AUTHOR, 100.0)
+    less = review(group, "u-2003", AUTHOR, 50.0)
     review(group, AUTHOR, "u-2002", 66.67)
     review(group, "u-2003", "u-2002", 66.67)
     review(group, AUTHOR, "u-2003", 83.33)
@@ -270,6 +271,9 @@ def test_both_grades_arrive_in_the_lms_gradebook_and_changes_after_sending_follo
     refused = group.teacher.post(f"{group.path}/grades/send")
     assert refused.status_code == 409 and "from the grading phase on" in said(refused)
     move_phase(group.teacher, group.placed, "grading")
+    # Feedback is out with grading: the author rates the reviews before the grades are sent.
+    rate(group, AUTHOR, helpful, 5)
+    rate(group, AUTHOR, less, 3)
     before = gradebook(lti)
 
     sent = group.teacher.post(f"{group.path}/grades/send")
