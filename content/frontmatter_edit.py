@@ -81,17 +81,24 @@ def _closes(line: str, markers: int) -> bool:
 
 def find_block(source: str) -> Block | None:
     """The front matter exactly where the lesson parser (markdown-it's front_matter rule)
-    finds it, or None when the source has none or never closes it."""
+    finds it, or None when the source has none or never closes it. Reads only as far as the
+    closing line, so a long lesson costs no more than a short one."""
     if not source.startswith("-"):
         return None
-    lines = source.split("\n")
-    markers = _dashes(lines[0])
-    if markers < 3:
+    opening_end = source.find("\n")
+    markers = _dashes(source if opening_end < 0 else source[:opening_end])
+    if markers < 3 or opening_end < 0:
         return None
-    for number in range(1, len(lines)):
-        if _closes(lines[number].rstrip("\r"), markers):
-            after = "".join("\n" + line for line in lines[number + 1 :])
-            return Block(lines[0], tuple(lines[1:number]), lines[number], after)
+    start = opening_end + 1
+    while start <= len(source):
+        end = source.find("\n", start)
+        end = len(source) if end < 0 else end
+        line = source[start:end]
+        if _closes(line.rstrip("\r"), markers):
+            inner = source[opening_end + 1 : start - 1] if start > opening_end + 1 else None
+            lines = () if inner is None else tuple(inner.split("\n"))
+            return Block(source[:opening_end], lines, line, source[end:])
+        start = end + 1
     return None
 
 
