@@ -115,7 +115,7 @@ class Inputs:
     staff: set[int]
 
 
-def parsed_rubric(assignment: ReviewAssignment) -> rubric_doc.Rubric | None:
+def _parsed_rubric(assignment: ReviewAssignment) -> rubric_doc.Rubric | None:
     row = db.session.get(Rubric, assignment.rubric_id) if assignment.rubric_id else None
     if row is None:
         return None
@@ -175,7 +175,7 @@ def read_inputs(assignment: ReviewAssignment) -> Inputs:
     )
     return Inputs(
         assignment=assignment,
-        rubric=parsed_rubric(assignment),
+        rubric=_parsed_rubric(assignment),
         work=work,
         counted=dict(counted),
         practice=practice,

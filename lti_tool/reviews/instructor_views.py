@@ -7,14 +7,12 @@ figures come from `dashboard`, every change from `grading`.
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request
+from flask import redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..csv_export import csv_bytes, csv_download, utc_cell
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
-from ..models import Review, Submission, User
 from ..models.base import utcnow
 from ..services import outbox
 from . import ReviewError, aggregation, assignments, calibration, dashboard, grading
@@ -70,35 +68,6 @@ def _back(activity, done: str, anchor: str, n: int = 0):
 def dashboard_page(public_id: str):
     activity, assignment = activity_and_assignment(public_id)
     return _dashboard(activity, assignment)
-
-
-@bp.get("/<public_id>/dashboard/reviews/<review_id>")
-@launch_required(*STAFF)
-def read_review(public_id: str, review_id: str):
-    """One review as its reviewer wrote it (the instructor sees names in every anonymity mode)."""
-    activity, assignment = activity_and_assignment(public_id)
-    review = db.session.scalars(
-        select(Review).where(Review.public_id == review_id, Review.assignment_id == assignment.id)
-    ).first()
-    if review is None:
-        abort(404, description=_("This review is not part of this peer review."))
-    submission = db.session.get(Submission, review.submission_id)
-    rubric = grading.parsed_rubric(assignment)
-    rows = []
-    for score in review.criteria:
-        criterion = rubric.criterion(score.criterion_key) if rubric else None
-        level = criterion.level(score.level_key) if criterion and score.level_key else None
-        rows.append((criterion, score, level))
-    return render_template(
-        "reviews/dashboard_review.html",
-        activity=activity,
-        assignment=assignment,
-        review=review,
-        submission=submission,
-        author=db.session.get(User, submission.author_id),
-        reviewer=db.session.get(User, review.reviewer_id),
-        rows=rows,
-    )
 
 
 @bp.post("/<public_id>/grades/compute")
