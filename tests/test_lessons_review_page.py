@@ -1,5 +1,5 @@
 """The review page: the draft as learners see it (its checks cannot be sent from here) and the
-answer key a reviewer needs to judge "Accurate"."""
+answer key a reviewer needs to judge "Accurate". The library's lesson page cannot send them either."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 from lessons_support import Member
 from sqlalchemy import select
+from test_lessons_placement import publish
 
 from lti_tool.extensions import db
 from lti_tool.models import User
@@ -117,3 +118,14 @@ def test_after_sending_the_reviewer_reads_what_she_sent_at_the_top(lti):
         f"/lessons/{lesson_id}/review", {"verdict": "comment", "comment": "One more thing."}
     )
     assert "it needs changes" in again.text and "ready to publish." not in again.text
+
+
+def test_the_library_lesson_page_shows_the_checks_without_sending_them(lti):
+    author, lesson_id = publish(lti, LESSON)
+    page = author.get(f"/lessons/{lesson_id}")
+    assert page.status_code == 200
+    buttons = re.findall(r"<button[^>]*class=\"kc-submit\"[^>]*>", page.text)
+    assert len(buttons) == 2 and all(" disabled" in b for b in buttons), buttons
+    assert "The knowledge checks are answered when the lesson is taken in a course." in page.text
+    # What a sent check would have met: this page only shows the lesson.
+    assert author.post(f"/lessons/{lesson_id}", {"q-first": "b"}).status_code == 405

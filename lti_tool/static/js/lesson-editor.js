@@ -86,6 +86,10 @@
     }).catch(function () { /* preview is best effort; saving reports connectivity */ });
   }
 
+  // The preview's knowledge checks would post to the editor's own URL (a 405 page, the
+  // draft left behind): answers are only checked in a course.
+  preview.addEventListener("submit", function (event) { event.preventDefault(); });
+
   function save(keepalive) {
     clearTimeout(saveTimer);
     if (saving) { dirty = true; return; }
