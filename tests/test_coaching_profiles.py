@@ -103,14 +103,14 @@ def test_the_people_page_lists_the_roster_with_who_has_not_launched_and_invites_
     assert text.count(">not yet launched<") == 7
 
     one = p.teacher.post(f"{p.path}/people/invite", {"user": waiting})
-    assert one.status_code == 200 and "1 people marked as invited." in said(one)
+    assert one.status_code == 200 and "People newly marked as invited: 1." in said(one)
     assert stored_profile(lti, "u-2005").invited_at is not None
     assert "invited " in said(one).split(f'data-user="{waiting}"')[1].split("</tr>")[0]
     everyone = p.teacher.post(f"{p.path}/people/invite", {"all": "yes"})
-    assert "6 people marked as invited." in said(everyone)
+    assert "People newly marked as invited: 6." in said(everyone)
     assert stored_profile(lti, "u-2001") is None  # launched: no invitation needed
     again = p.teacher.post(f"{p.path}/people/invite", {"all": "yes"})
-    assert "0 people marked as invited." in said(again)
+    assert "People newly marked as invited: 0." in said(again)
 
 
 def test_the_instructor_fills_in_a_not_launched_persons_profile_and_flags(lti):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from .messages import Message
@@ -92,14 +92,15 @@ def _no_coaches(p: _Params) -> str:
 
 
 def _coaches_full(p: _Params) -> str:
-    text = _(
-        "All %(n)d colleagues who can coach %(person)s have no place left.",
-        n=p["qualified_coaches"] or 0,
+    text = ngettext(
+        "The one colleague who can coach %(person)s has no place left.",
+        "All %(num)d colleagues who can coach %(person)s have no place left.",
+        p["qualified_coaches"] or 0,
         person=p["person"],
     )
     if (p["coachees"] or 0) > (p["places"] or 0):
         text += " " + _(
-            "%(coachees)d people want a coach and only %(places)d places are offered.",
+            "People who want a coach: %(coachees)d; places offered: %(places)d.",
             coachees=p["coachees"],
             places=p["places"],
         )
@@ -204,6 +205,18 @@ def choice(code: str) -> str:
 # --- The SMART check of a goal (smart.py), added by the goals and check-ins module ------------
 
 
+def _smart_day(value: Any) -> str:
+    """An ISO date parameter in the reader's own date format."""
+    from datetime import date
+
+    from flask_babel import format_date
+
+    try:
+        return format_date(date.fromisoformat(str(value)), "medium")
+    except ValueError:
+        return str(value)
+
+
 def _smart_words(p: _Params, label: str) -> str:
     return _(
         "Say more about %(what)s: %(words)d word(s), at least %(min_words)d make it clear.",
@@ -226,16 +239,16 @@ TEXTS.update(
         ),
         "smart.target_date_missing": lambda p: _("Set a target date."),
         "smart.target_date_past": lambda p: _(
-            "The target date %(date)s is in the past.", date=p["date"]
+            "The target date %(date)s is in the past.", date=_smart_day(p["date"])
         ),
         "smart.target_date_too_soon": lambda p: _(
             "The target date %(date)s is less than %(n)d days away: is the goal achievable by then?",
-            date=p["date"],
+            date=_smart_day(p["date"]),
             n=p["min_days"] or 0,
         ),
         "smart.target_date_too_far": lambda p: _(
             "The target date %(date)s is more than %(n)d months away: split the goal or set an earlier date with milestones.",
-            date=p["date"],
+            date=_smart_day(p["date"]),
             n=p["max_months"] or 0,
         ),
         "smart.milestone_title_missing": lambda p: _(
@@ -244,13 +257,13 @@ TEXTS.update(
         "smart.milestone_after_target": lambda p: _(
             "Milestone %(n)d is due on %(date)s, after the target date %(target)s.",
             n=p["index"] or 0,
-            date=p["date"],
-            target=p["target"],
+            date=_smart_day(p["date"]),
+            target=_smart_day(p["target"]),
         ),
         "smart.milestone_overdue": lambda p: _(
             "Milestone %(n)d was due on %(date)s and is not done: move its date or mark it done.",
             n=p["index"] or 0,
-            date=p["date"],
+            date=_smart_day(p["date"]),
         ),
     }
 )

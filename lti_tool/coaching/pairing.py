@@ -380,7 +380,7 @@ def manual_pair(program: CoachingProgram, coach_public_id: str, coachee_public_i
     if coaching >= capacity:
         raise CoachingError(
             _(
-                "%(coach)s can coach %(capacity)d people and already coaches %(n)d. Raise their capacity on their profile first.",
+                "%(coach)s has no place left (capacity %(capacity)d, pairs now %(n)d). Raise their capacity on their profile first.",
                 coach=coach.display_name,
                 capacity=capacity,
                 n=coaching,
