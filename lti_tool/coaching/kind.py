@@ -22,7 +22,14 @@ KIND = "coaching"
 MAX_TITLE = 200
 
 # View modules that add routes (and page sections) to the "coaching" blueprint.
-VIEW_MODULES = ("views", "pairing_views", "profile_views")
+VIEW_MODULES = (
+    "views",
+    "pairing_views",
+    "profile_views",
+    "goal_views",
+    "checkin_views",
+    "overview_views",
+)
 
 
 def spec_from_form(fields: Mapping[str, str], launch: LaunchSession) -> ActivitySpec:
