@@ -396,7 +396,7 @@ def compute_grades(
     qualities = {uid: rec.quality for uid, rec in records.items()}
     weights = {uid: calibration.aggregation_weight(q) for uid, q in qualities.items()}
     sent = queue_changes and grades_sent(assignment)
-    activity = db.session.get(Activity, assignment.activity_id)
+    sender = Sender(assignment, now) if sent else None
     summary = Summary(submissions=len(inputs.work), reviewers=len(records))
 
     existing = {
@@ -417,10 +417,8 @@ def compute_grades(
             assignment, submission, inputs.counted.get(submission.id, []), weights, row, now
         )
         summary.escalated += row.escalated
-        if sent and _final(row) is not None and _final(row) != before:
-            summary.queued += _queue_work(
-                activity, assignment, submission, row, inputs.members, now
-            )
+        if sender is not None and _final(row) != before:
+            summary.queued += sender.work(submission, row)
 
     reviewer_rows = {
         r.user_id: r
@@ -447,8 +445,8 @@ def compute_grades(
             "assigned": rec.assigned,
         }
         row.computed_at = now
-        if sent and row.grade != before:
-            summary.queued += _queue_reviewing(activity, assignment, row, now)
+        if sender is not None and row.grade != before:
+            summary.queued += sender.reviewing(row)
     for user_id, row in reviewer_rows.items():
         if user_id not in records and row.sent_at is None:
             db.session.delete(row)  # no longer asked to review (reassigned) and never sent
@@ -528,8 +526,7 @@ def override(
     row.overridden_at = now
     db.session.flush()
     if grades_sent(assignment):
-        activity = db.session.get(Activity, assignment.activity_id)
-        _queue_work(activity, assignment, submission, row, group_members(assignment), now)
+        Sender(assignment, now).work(submission, row)
     return row
 
 
@@ -571,6 +568,18 @@ def group_members(assignment: ReviewAssignment) -> dict[int, list[int]]:
     return dict(members)
 
 
+def _course_people(assignment: ReviewAssignment) -> dict[int, User]:
+    """The course's people by id, in one query (queuing a score per person needs each one)."""
+    return {
+        u.id: u
+        for u in db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.context_id == assignment.context_id)
+        )
+    }
+
+
 def work_comment(grade: SubmissionGrade) -> str:
     """The comment beside the work's grade in the LMS (no reviewer names, no override reason)."""
     if grade.override_score is not None:
@@ -589,56 +598,62 @@ def work_comment(grade: SubmissionGrade) -> str:
     return text
 
 
-def _queue_work(
-    activity: Activity,
-    assignment: ReviewAssignment,
-    submission: Submission,
-    grade: SubmissionGrade,
-    members: dict[int, list[int]],
-    now: datetime,
-) -> int:
-    final = _final(grade)
-    if final is None:
-        return 0
-    maximum = activity.score_maximum or assignment.work_points or 100
-    comment = work_comment(grade)
-    queued = 0
-    for user_id in authors_of(submission, members):
+class Sender:
+    """Queues grades of one assignment to the LMS, in the caller's transaction: the work grade
+    to the placement's own line item (for each author, or each member of the group), the
+    reviewing grade to the extra line item. Marks each grade sent."""
+
+    def __init__(self, assignment: ReviewAssignment, now: datetime) -> None:
+        self.assignment = assignment
+        self.activity = db.session.get(Activity, assignment.activity_id)
+        self.members = group_members(assignment)
+        self.people = _course_people(assignment)
+        self.now = now
+
+    def _user(self, user_id: int) -> User:
+        return self.people.get(user_id) or db.session.get(User, user_id)
+
+    def work(self, submission: Submission, grade: SubmissionGrade) -> int:
+        final = _final(grade)
+        if final is None:
+            return 0
+        maximum = self.activity.score_maximum or self.assignment.work_points or 100
+        comment = work_comment(grade)
+        authors = authors_of(submission, self.members)
+        for user_id in authors:
+            enqueue_score(
+                user=self._user(user_id),
+                activity=self.activity,
+                score_given=round(final * maximum / 100, 2),
+                score_maximum=maximum,
+                comment=comment,
+            )
+        grade.sent_at = self.now
+        return len(authors)
+
+    def reviewing(self, grade: ReviewerGrade) -> int:
+        if grade.grade is None:
+            return 0
+        maximum = self.assignment.reviewing_points or 100
         enqueue_score(
-            user=db.session.get(User, user_id),
-            activity=activity,
-            score_given=round(final * maximum / 100, 2),
+            user=self._user(grade.user_id),
+            activity=self.activity,
+            score_given=round(grade.grade * maximum / 100, 2),
             score_maximum=maximum,
-            comment=comment,
-        )
-        queued += 1
-    grade.sent_at = now
-    return queued
-
-
-def _queue_reviewing(
-    activity: Activity, assignment: ReviewAssignment, grade: ReviewerGrade, now: datetime
-) -> int:
-    if grade.grade is None:
-        return 0
-    maximum = assignment.reviewing_points or 100
-    enqueue_score(
-        user=db.session.get(User, grade.user_id),
-        activity=activity,
-        score_given=round(grade.grade * maximum / 100, 2),
-        score_maximum=maximum,
-        extra_line_item=reviewing_line_item(),
-        comment=_(
-            "Reviewing: %(done)d of %(asked)d reviews done; quality %(quality)s.",
-            done=grade.components.get("completed", 0),
-            asked=grade.components.get("assigned", 0),
-            quality=(
-                f"{grade.quality * 100:.0f}%" if grade.quality is not None else _("not known yet")
+            extra_line_item=reviewing_line_item(),
+            comment=_(
+                "Reviewing: %(done)d of %(asked)d reviews done; quality %(quality)s.",
+                done=grade.components.get("completed", 0),
+                asked=grade.components.get("assigned", 0),
+                quality=(
+                    f"{grade.quality * 100:.0f}%"
+                    if grade.quality is not None
+                    else _("not known yet")
+                ),
             ),
-        ),
-    )
-    grade.sent_at = now
-    return 1
+        )
+        grade.sent_at = self.now
+        return 1
 
 
 def send_grades(assignment: ReviewAssignment, now: datetime | None = None) -> Summary:
@@ -651,8 +666,7 @@ def send_grades(assignment: ReviewAssignment, now: datetime | None = None) -> Su
         )
     now = now or utcnow()
     summary = compute_grades(assignment, now, queue_changes=False)
-    activity = db.session.get(Activity, assignment.activity_id)
-    members = group_members(assignment)
+    sender = Sender(assignment, now)
     work = {
         s.id: s
         for s in db.session.scalars(
@@ -666,14 +680,12 @@ def send_grades(assignment: ReviewAssignment, now: datetime | None = None) -> Su
         .where(SubmissionGrade.submission_id.in_(list(work) or [-1]))
         .order_by(SubmissionGrade.id)
     ):
-        summary.queued += _queue_work(
-            activity, assignment, work[grade.submission_id], grade, members, now
-        )
+        summary.queued += sender.work(work[grade.submission_id], grade)
     for grade in db.session.scalars(
         select(ReviewerGrade)
         .where(ReviewerGrade.assignment_id == assignment.id)
         .order_by(ReviewerGrade.id)
     ):
-        summary.queued += _queue_reviewing(activity, assignment, grade, now)
+        summary.queued += sender.reviewing(grade)
     db.session.flush()
     return summary
