@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..csv_export import csv_bytes, csv_download, utc_cell
 from ..extensions import db
@@ -24,7 +25,9 @@ DONE_MESSAGES = {
     "overridden": lambda n: _("The grade was changed; the reason is kept with it."),
     "released": lambda n: _("Feedback released: authors can now read the reviews of their work."),
     "already": lambda n: _("Authors could already read their feedback."),
-    "sent": lambda n: _("%(n)d grades queued for the gradebook.", n=n),
+    "sent": lambda n: ngettext(
+        "%(num)d grade queued for the gradebook.", "%(num)d grades queued for the gradebook.", n
+    ),
 }
 
 
