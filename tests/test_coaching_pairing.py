@@ -6,8 +6,10 @@ eligible writes nothing; learners and other courses are refused."""
 
 from __future__ import annotations
 
+import csv
 import io
 
+from coaching_goals_support import GOOD_GOAL, in_days
 from coaching_pairing_support import NAMES, Programme, pairing_rows, pairs, programme, public_id
 from coaching_support import program
 from reviews_support import said
@@ -288,23 +290,32 @@ def test_nobody_eligible_is_said_plainly_and_nothing_is_written(lti):
     assert lti.count(Pairing) == 0 and program(lti, p.placed).cycle == 0
 
 
-def test_the_csv_export_lists_every_pairing_with_why(lti):
+def test_the_csv_export_and_the_pairing_page_show_why_and_last_activity(lti):
     p = programme(lti)
     _small_cohort(p)
     p.run()
+    # The coachee of u-2001 sets a goal: that pair's last activity; the other pair has none.
+    goal = p.member("u-2003").post(
+        f"{p.path}/goals/new", {**GOOD_GOAL, "target_date": in_days(60), "action": "save"}
+    )
+    assert goal.status_code == 200 and "Your goal is saved." in goal.text
+    page = said(p.teacher.get(f"{p.path}/pairing"))
+    active_row = page.split(f'data-coachee="{public_id(lti, "u-2003")}"')[1].split("</tr>")[0]
+    assert "nothing yet" not in active_row
+    other_row = page.split(f'data-coachee="{public_id(lti, "u-2001")}"')[1].split("</tr>")[0]
+    assert "nothing yet" in other_row
     response = p.teacher.get(f"{p.path}/pairings.csv")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     body = response.content.decode("utf-8")
     assert body.startswith("\ufeffCycle,Coach,Coach email,Coachee")
-    import csv
-
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert len(rows) == 3
     by_coach = {r[1]: r for r in rows[1:]}
     row = by_coach[NAMES["u-2001"]]
     assert row[3] == NAMES["u-2003"] and row[5] == "matching" and row[6] == "active"
     assert row[9] == "SQL" and row[10].startswith("Paired because")
-    assert row[7].endswith("Z") and row[11] == ""
+    assert row[7].endswith("Z") and row[11].endswith("Z")
+    assert by_coach[NAMES["u-2002"]][11] == ""
 
 
 def test_learners_cannot_run_matching_or_see_the_pairing_pages(lti):

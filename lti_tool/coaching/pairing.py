@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import CoachingProfile, CoachingProgram, Pairing, User
 from ..models.base import new_public_id, utcnow
 from ..models.coaching import MODE_ONBOARDING, PAIR_ACTIVE, PAIR_ENDED
-from . import matching
+from . import matching, overview
 from .errors import CoachingError
 from .messages import Message
 from .profiles import PoolMember, is_participant, known_skill_ids, membership_of, pool
@@ -530,13 +530,10 @@ def pairs_of(program: CoachingProgram, user: User) -> MyPairs:
     )
 
 
-def last_activity(pairing: Pairing) -> datetime | None:
-    """When the pair last did something together (a goal, a check-in).
-
-    TODO(goals): the goals and check-ins module does not exist yet; its helper fills this in
-    from the coachee's goals and check-ins. Until then no activity is known.
-    """
-    return None
+def last_activities(program: CoachingProgram) -> dict[int, datetime | None]:
+    """When each active pair last did something on the coachee's goals (a goal set or
+    changed, a check-in, feedback), by pairing id: the instructor overview's own figures."""
+    return {row.pairing.id: row.last_activity for row in overview.build(program).pairs}
 
 
 def all_pairings(program: CoachingProgram) -> list[Pairing]:

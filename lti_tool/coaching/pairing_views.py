@@ -95,7 +95,7 @@ def _pairing_page(
         members=[m for m in members if not (m.profile and m.profile.opted_out)],
         active=pairing.active_pairs(program),
         choices=pairing.RunChoices.from_args(program, {}),
-        last_activity=pairing.last_activity,
+        last_activity=pairing.last_activities(program),
         say=_say(program),
         error=error,
         done=request.args.get("done"),
@@ -230,6 +230,7 @@ def pairing_export(public_id: str):
             _("Last activity (UTC)"),
         ]
     ]
+    last = pairing.last_activities(program)
     for p in pairing.all_pairings(program):
         names = pairing.names_for(program, p)
         rows.append(
@@ -245,7 +246,7 @@ def pairing_export(public_id: str):
                 utc_cell(p.ended_at),
                 "; ".join(names.get(s, s) for s in (p.explanation or {}).get("shared_skills", [])),
                 say(p.explanation or {}, names),
-                utc_cell(pairing.last_activity(p)),
+                utc_cell(last.get(p.id)),
             ]
         )
     return csv_download(csv_bytes(rows), f"coaching-pairs-{activity.public_id}.csv")
