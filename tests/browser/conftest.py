@@ -143,28 +143,31 @@ def context(browser, request) -> Iterator[Any]:
 
 
 class Shots:
-    """Full-page screenshots named <test>-<nn>-<step>.png under test-artifacts/screenshots."""
+    """Screenshots (full page unless asked otherwise) named <test>-<nn>-<step>.png under
+    test-artifacts/screenshots, or the folder given."""
 
-    def __init__(self, test_name: str):
+    def __init__(self, test_name: str, folder: Path = SCREENSHOTS):
         self.prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", test_name).strip("-")
+        self.folder = folder
         self.count = 0
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SCREENSHOTS.glob(f"{self.prefix}-*.png"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{self.prefix}-*.png"):
             old.unlink()
 
-    def take(self, page: Any, step: str) -> Path:
+    def take(self, page: Any, step: str, full_page: bool = True) -> Path:
         self.count += 1
         path = (
-            SCREENSHOTS
+            self.folder
             / f"{self.prefix}-{self.count:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '-', step)}.png"
         )
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
 
 @pytest.fixture
 def shots(request) -> Shots:
-    return Shots(request.node.name)
+    """Screenshots of one test; a module's own SCREENSHOTS folder wins over the default."""
+    return Shots(request.node.name, getattr(request.module, "SCREENSHOTS", SCREENSHOTS))
 
 
 def axe_violations(frame: Any, axe_source: str) -> list[dict[str, Any]]:
@@ -217,7 +220,11 @@ class A11y:
         if rest:
             self.minor.append(format_violations(f"{where} ({frame.url})", rest))
 
-    def assert_clean(self) -> None:
+    def assert_clean(self, strict: bool = False) -> None:
+        """No serious or critical violation anywhere; with strict=True, no violation at all."""
+        if strict:
+            found = self.blocking + self.minor
+            assert not found, "accessibility violations:\n" + "\n".join(found)
         if self.minor:
             print("\n".join(["axe-core: minor/moderate findings (not failing):", *self.minor]))
         assert not self.blocking, "serious/critical accessibility violations:\n" + "\n".join(

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Any
 
 import pytest
+from journey_support import Journey, PageProblems, person
 from PIL import Image
-from playwright.sync_api import ConsoleMessage, Dialog, Frame, FrameLocator, Page, Request, expect
-
-from lti_tool.devlms import seed
+from playwright.sync_api import Frame, Request, expect
 
 pytestmark = pytest.mark.browser
 
-AUTHOR = next(p for p in seed.LEARNERS if p.id == "u-2007")  # Siobhán Ó Súilleabháin
-REVIEWER = next(p for p in seed.LEARNERS if p.id == "u-2001")  # 佐藤 花子
+AUTHOR = person("u-2007")  # Siobhán Ó Súilleabháin
+REVIEWER = person("u-2001")  # 佐藤 花子
 EXAMPLE_TITLE = "Giving useful feedback"  # content/examples/01-giving-useful-feedback.md
 MARKER = "Written in the browser: ¡hola!"
 SCRIPT = "<script>alert(1)</script>"
@@ -34,50 +32,6 @@ def png_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 6), (20, 120, 200)).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-class Journey:
-    """One LMS page; each step launches or navigates, then screenshots and axe-checks."""
-
-    def __init__(self, page: Page, lti: Any, a11y: Any, shots: Any):
-        self.page, self.lti, self.a11y, self.shots = page, lti, a11y, shots
-        self.course_url = f"{lti.lms_url}/courses/{lti.course.course_id}"
-
-    @property
-    def tool(self) -> FrameLocator:
-        return self.page.frame_locator("iframe[name=tool-frame]")
-
-    def frame(self) -> Frame:
-        frame = self.page.wait_for_selector("iframe[name=tool-frame]").content_frame()
-        assert frame is not None
-        frame.wait_for_load_state("load")
-        return frame
-
-    def check(self, step: str) -> None:
-        frame = self.frame()
-        self.shots.take(self.page, step)
-        self.a11y.check(frame, step)
-
-    def launch_to_library(self, person: Any) -> None:
-        """Launch the seeded (not yet set up) link and follow its link to the library."""
-        self.page.goto(self.course_url)
-        self.page.get_by_role(
-            "link", name=f"Launch “{seed.DEMO_LINK_TITLE}” as {person.name}", exact=True
-        ).click()
-        self.page.wait_for_url("**/launch?**")
-        expect(self.tool.locator("main")).to_contain_text("has not set up this activity yet")
-        link = self.tool.get_by_role("link", name="Meanwhile, browse the lesson library")
-        heading = self.tool.get_by_role("heading", level=1)
-        # On a loaded CI machine a click that lands while the frame is still settling can
-        # be lost: click, wait, and click once more if the library has not opened.
-        for attempt in range(2):
-            link.click()
-            try:
-                expect(heading).to_have_text("Lesson library", timeout=20_000)
-                break
-            except AssertionError:
-                if attempt == 1:
-                    raise
 
 
 def select_in_source(frame: Frame, text: str) -> None:
@@ -99,22 +53,8 @@ def select_in_source(frame: Frame, text: str) -> None:
 def test_author_preview_autosave_upload_review_publish(lti, context, a11y, shots) -> None:
     started = time.monotonic()
     page = context.new_page()
-    errors: list[str] = []
-    dialogs: list[str] = []
+    problems = PageProblems(page)
     previews: list[Request] = []
-
-    def on_console(msg: ConsoleMessage) -> None:
-        # The browser's own favicon probe of the dev LMS (which has none) is not the page's doing.
-        if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console error on {msg.location.get('url')}: {msg.text}")
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    page.on("dialog", on_dialog)
     page.on("request", lambda r: previews.append(r) if r.url.endswith("/preview") else None)
     journey = Journey(page, lti, a11y, shots)
     tool = journey.tool
@@ -217,27 +157,18 @@ def test_author_preview_autosave_upload_review_publish(lti, context, a11y, shots
     expect(tool.locator("#pp-status")).to_have_text("In review")
 
     # 7. The colleague (her own launch) reviews with the checklist and approves.
-    journey.launch_to_library(REVIEWER)
-    tool.get_by_role("region", name="Reviews asked of you").get_by_role(
-        "link", name=EXAMPLE_TITLE
-    ).click()
-    expect(tool.get_by_role("heading", level=1)).to_have_text(f"Review: {EXAMPLE_TITLE}")
+    journey.open_review(REVIEWER, EXAMPLE_TITLE)
     review_draft = tool.locator(".pp-review-draft")
     expect(review_draft).to_contain_text(MARKER)
     expect(review_draft.locator("script")).to_have_count(0)
     journey.check("review")
-    for label in ("Accurate", "Clear", "Right length", "Inclusive language"):
-        tool.get_by_label(label).check()
-    tool.get_by_label("Comment for the author").fill("Clear and kind. **Ready.**")
-    tool.get_by_label("Ready to publish").check()
-    tool.get_by_role("button", name="Send review").click()
+    journey.approve("Clear and kind. **Ready.**")
     expect(tool.locator(".pp-comments")).to_contain_text("Clear and kind.")
     expect(tool.get_by_label("Ready to publish")).to_be_checked()
     journey.check("review-sent")
 
     # 8. The author sees the approval and publishes; the lesson page credits both.
-    journey.launch_to_library(AUTHOR)
-    tool.get_by_role("region", name="Your lessons").get_by_role("link", name=EXAMPLE_TITLE).click()
+    journey.open_own_lesson(AUTHOR, EXAMPLE_TITLE)
     expect(tool.get_by_role("table", name="Reviewers and their answers")).to_contain_text(
         "Approved"
     )
@@ -255,7 +186,6 @@ def test_author_preview_autosave_upload_review_publish(lti, context, a11y, shots
     assert published_image.evaluate("img => img.naturalWidth") == 8
     journey.check("lesson-page")
 
-    assert not dialogs, f"dialogs fired: {dialogs}"
-    assert not errors, "\n".join(errors)
+    problems.assert_none()
     a11y.assert_clean()
     print(f"\nlesson authoring journey: {time.monotonic() - started:.1f} s")

@@ -1,0 +1,133 @@
+"""Helpers for browser journeys through the dev LMS: launches, per-page checks, page problems.
+
+Shared by the lesson authoring and the whole lesson journey tests (import from `journey_support`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import ConsoleMessage, Dialog, Frame, FrameLocator, Page, expect
+
+from lti_tool.devlms import seed
+
+TOOL_FRAME = "iframe[name=tool-frame]"
+CHECKLIST = ("Accurate", "Clear", "Right length", "Inclusive language")
+
+
+def person(person_id: str) -> seed.SeedPerson:
+    """A seeded person of the demo course by id (learners and instructors)."""
+    return next(p for p in (*seed.INSTRUCTORS, *seed.LEARNERS) if p.id == person_id)
+
+
+class PageProblems:
+    """Console errors, page errors and dialogs of one page: any of them fails the journey."""
+
+    def __init__(self, page: Page):
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, msg: ConsoleMessage) -> None:
+        # The browser's own favicon probe of the dev LMS (which has none) is not the page's doing.
+        if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
+            self.errors.append(f"console error on {msg.location.get('url')}: {msg.text}")
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def assert_none(self) -> None:
+        assert not self.dialogs, f"dialogs fired: {self.dialogs}"
+        assert not self.errors, "\n".join(self.errors)
+
+
+class Journey:
+    """One LMS page; each step launches or navigates, then screenshots and axe-checks."""
+
+    def __init__(self, page: Page, lti: Any, a11y: Any, shots: Any):
+        self.page, self.lti, self.a11y, self.shots = page, lti, a11y, shots
+        self.course_url = f"{lti.lms_url}/courses/{lti.course.course_id}"
+
+    @property
+    def tool(self) -> FrameLocator:
+        return self.page.frame_locator(TOOL_FRAME)
+
+    def frame(self) -> Frame:
+        frame = self.page.wait_for_selector(TOOL_FRAME).content_frame()
+        assert frame is not None
+        frame.wait_for_load_state("load")
+        return frame
+
+    def shot(self, step: str) -> None:
+        # The viewport, not the full page: a full-page screenshot resizes the viewport and back,
+        # which reflows the tool's frame (to width 0 for a moment), and the next click could
+        # land where an element was before (a checkbox that "did not change its state").
+        self.shots.take(self.page, step, full_page=False)
+
+    def check(self, step: str, lms: bool = False) -> None:
+        """Screenshot, then axe on the tool's frame (and on the LMS page around it with lms=True)."""
+        frame = self.frame()
+        self.shot(step)
+        self.a11y.check(frame, step)
+        if lms:
+            self.a11y.check(self.page.main_frame, f"{step}: the LMS page around the tool")
+
+    def check_page(self, step: str) -> None:
+        """Screenshot and axe on a page without the tool's frame (an LMS page, a public page)."""
+        self.page.wait_for_load_state("load")
+        self.shot(step)
+        self.a11y.check(self.page.main_frame, step)
+
+    def click_until(self, target: Any, done: Any, timeout: float = 20_000) -> None:
+        """Click, wait for ``done`` to be visible, and click once more if it is not: on a loaded
+        CI machine a click that lands while the frame is still settling can be lost."""
+        for attempt in range(2):
+            target.click()
+            try:
+                expect(done).to_be_visible(timeout=timeout)
+                return
+            except AssertionError:
+                if attempt == 1:
+                    raise
+
+    def launch(self, link_title: str, who: seed.SeedPerson) -> None:
+        """From the course page, launch one of its activities as one of its people."""
+        self.page.goto(self.course_url)
+        self.page.get_by_role(
+            "link", name=f"Launch “{link_title}” as {who.name}", exact=True
+        ).click()
+        self.page.wait_for_url("**/launch?**")
+
+    def launch_to_library(self, who: seed.SeedPerson) -> None:
+        """Launch the seeded (not yet set up) link and follow its link to the library."""
+        self.launch(seed.DEMO_LINK_TITLE, who)
+        expect(self.tool.locator("main")).to_contain_text("has not set up this activity yet")
+        heading = self.tool.get_by_role("heading", level=1, name="Lesson library")
+        self.click_until(
+            self.tool.get_by_role("link", name="Meanwhile, browse the lesson library"), heading
+        )
+
+    def open_review(self, reviewer: seed.SeedPerson, title: str) -> None:
+        """The reviewer's own launch: library → "Reviews asked of you" → the lesson."""
+        self.launch_to_library(reviewer)
+        asked = self.tool.get_by_role("region", name="Reviews asked of you")
+        asked.get_by_role("link", name=title).click()
+        expect(self.tool.get_by_role("heading", level=1)).to_have_text(f"Review: {title}")
+
+    def approve(self, comment: str) -> None:
+        """On the review page: tick the whole checklist, comment, "Ready to publish", send."""
+        for label in CHECKLIST:
+            self.tool.get_by_label(label).check()
+        self.tool.get_by_label("Comment for the author").fill(comment)
+        self.tool.get_by_label("Ready to publish").check()
+        self.tool.get_by_role("button", name="Send review").click()
+
+    def open_own_lesson(self, author: seed.SeedPerson, title: str) -> None:
+        """The author's own launch: library → "Your lessons" → the lesson's editor."""
+        self.launch_to_library(author)
+        mine = self.tool.get_by_role("region", name="Your lessons")
+        mine.get_by_role("link", name=title).click()
+        expect(self.tool.get_by_role("heading", level=1)).to_have_text(title)
