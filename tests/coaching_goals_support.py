@@ -29,6 +29,11 @@ def in_days(n: int) -> str:
     return (datetime.now(UTC).date() + timedelta(days=n)).isoformat()
 
 
+def noon_utc(days_ago: int) -> datetime:
+    today = datetime.now(UTC).date() - timedelta(days=days_ago)
+    return datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+
+
 @dataclass
 class Circle:
     """A coaching activity with its people: ``circle.member("u-2001")`` launches once."""
@@ -70,7 +75,8 @@ class Circle:
         return db.session.scalars(select(User.id).where(User.sub == sub)).one()
 
     def pair(self, coach: str, coachee: str, days_ago: int = 0) -> str:
-        """``coach`` coaches ``coachee`` (both launched first), paired ``days_ago`` days ago."""
+        """``coach`` coaches ``coachee`` (both launched first), paired ``days_ago`` days ago
+        (at noon UTC that day, so day counts do not depend on the hour the test runs)."""
         self.member(coach), self.member(coachee)
         with self.lti.app.app_context():
             program = self.program()
@@ -81,7 +87,7 @@ class Circle:
                 coachee_id=self.user_id(coachee),
                 source="manual",
                 explanation={},
-                created_at=utcnow() - timedelta(days=days_ago),
+                created_at=noon_utc(days_ago) if days_ago else utcnow(),
             )
             db.session.add(row)
             db.session.commit()
