@@ -2,7 +2,8 @@
 
 A learner finds the library from the not-ready page, starts from an example lesson, and the
 editor's JavaScript does its job for real: debounced live preview (sanitised), problems with
-line numbers, autosave that survives a reload, image upload at the cursor. A colleague reviews
+line numbers, autosave that survives a reload, the "Lesson details" fields and the source
+following each other, image upload at the cursor. A colleague reviews
 with the checklist and approves; the author publishes; the lesson page credits both.
 axe-core checks every page; any console error, page error or dialog fails the test.
 """
@@ -10,6 +11,7 @@ axe-core checks every page; any console error, page error or dialog fails the te
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pytest
@@ -122,6 +124,31 @@ def test_author_preview_autosave_upload_review_publish(lti, context, a11y, shots
     expect(source).to_contain_text(MARKER)
     assert f'authors: ["{AUTHOR.name}"]' in source.input_value()
     assert "\nsummary:" in source.input_value()
+
+    # 4b. The "Lesson details" fields: typing in one rewrites its front-matter line (the
+    # preview's problems follow); editing the source updates the field. No clicks: keyboard.
+    frame = journey.frame()
+    details = tool.get_by_role("form", name="Lesson details")
+    expect(details.get_by_label("Authors, one per line")).to_have_value(AUTHOR.name)
+    expect(details.get_by_label("Certificate for learners who pass")).to_be_checked()
+    slug = details.get_by_label("Page name (slug)")
+    slug.press_sequentially("Not a slug", delay=15)
+    expect(source).to_have_value(re.compile(r"\npass_mark: 70\nslug: Not a slug\n---\n"))
+    expect(tool.locator("#pp-problems li", has_text="slug 'Not a slug'")).to_have_count(1)
+    slug.fill("")
+    slug.press_sequentially("useful-feedback", delay=15)
+    expect(source).to_have_value(re.compile(r"\nslug: useful-feedback\n---\n"))
+    expect(tool.locator("#pp-problems-box")).to_contain_text("No problems found.")
+    details.get_by_label("Level").select_option("intermediate")
+    expect(source).to_have_value(re.compile(r"\nlevel: intermediate\n"))
+    assert MARKER in source.input_value()  # the body is untouched
+    select_in_source(frame, "summary:")
+    frame.page.keyboard.type("summary: Edited in the source. ")
+    expect(details.get_by_label("Summary", exact=True)).to_have_value(
+        re.compile(r"^Edited in the source\. ")
+    )
+    expect(status).to_have_text("All changes saved")
+    journey.check("editor-fields")
 
     # 5. Upload a PNG: the Markdown reference goes in at the cursor; the preview shows it.
     frame = journey.frame()
