@@ -287,6 +287,11 @@ def test_nobody_eligible_is_said_plainly_and_nothing_is_written(lti):
     assert "Nobody can coach yet" in nobody and "Confirm these pairs" not in nobody
     assert 'data-reason="no_coaches"' in nobody
     assert "Nobody can coach in this cycle: no one has offered a place." in nobody
+    # Someone who only opened the page (no skill offered) is not made a coach, even when pairs
+    # without a shared skill are allowed.
+    p.member("u-2005").get(p.path)
+    zero_fit = said(p.preview(allow_zero_fit="yes"))
+    assert "Nobody can coach yet" in zero_fit and "Confirm these pairs" not in zero_fit
     assert lti.count(Pairing) == 0 and program(lti, p.placed).cycle == 0
 
 

@@ -19,17 +19,16 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CoachingProfile, CoachingProgram, Pairing, User
+from ..models import CoachingProgram, Pairing, User
 from ..models.base import new_public_id, utcnow
 from ..models.coaching import MODE_ONBOARDING, PAIR_ACTIVE, PAIR_ENDED
 from . import matching, overview
 from .errors import CoachingError
 from .messages import Message
-from .profiles import PoolMember, is_participant, known_skill_ids, membership_of, pool
+from .profiles import PoolMember, known_skill_ids, pool
 from .skills import skills_of
 
 AUTO = "auto"
@@ -92,7 +91,8 @@ def active_pairs(program: CoachingProgram) -> list[Pairing]:
     )
 
 
-def _person(member: PoolMember, skills: list, load: int) -> matching.Person:
+def _person(member: PoolMember, skills: list, load: int, onboarding: bool) -> matching.Person:
+    """The matcher's view of one pool member; ``load``: places taken by pairs made by hand."""
     profile = member.profile
     if profile is None:  # on the roster, nothing filled in yet: offers and wants nothing
         return matching.Person(
@@ -100,12 +100,18 @@ def _person(member: PoolMember, skills: list, load: int) -> matching.Person:
             name=member.user.display_name,
             is_mentor_role=member.mentor_role,
         )
+    can_coach = frozenset(str(s) for s in known_skill_ids(profile.can_coach, skills))
+    capacity = max(0, profile.capacity - load)
+    if not onboarding and not can_coach:
+        # In peer coaching you coach the skills you offer: a profile offering none (never
+        # filled in, or made for the calendar feed) does not make someone a coach.
+        capacity = 0
     return matching.Person(
         id=member.user.public_id,
         name=member.user.display_name,
-        can_coach=frozenset(str(s) for s in known_skill_ids(profile.can_coach, skills)),
+        can_coach=can_coach,
         wants=[str(s) for s in known_skill_ids(profile.wants, skills)],
-        capacity=max(0, profile.capacity - load),
+        capacity=capacity,
         teams=frozenset({team_key(profile.team)}) if profile.team.strip() else frozenset(),
         new_hire=profile.new_hire,
         experienced=profile.experienced,
@@ -155,7 +161,7 @@ def propose(program: CoachingProgram, choices: RunChoices) -> Proposal:
         onboarding=onboarding,
         allow_zero_fit=choices.allow_zero_fit,
     )
-    cohort = [_person(m, skills, load[m.user.public_id]) for m in members]
+    cohort = [_person(m, skills, load[m.user.public_id], onboarding) for m in members]
     # Who needs a coach: the matcher's own rule, less those a kept manual pair coaches.
     needing = frozenset(
         p.id for p in cohort if matching.needs_coach(p, base) and p.id not in kept_coachees
@@ -249,11 +255,32 @@ def explanation(message: Message, **extra: Any) -> dict[str, Any]:
     return {"code": message.code, "params": params, "text": message.text, **extra}
 
 
+def lock(program: CoachingProgram) -> None:
+    """Serialise changes to one programme's pairs until the transaction ends, then re-read it.
+
+    PostgreSQL: a row lock on the programme. SQLite allows one writer: writing first takes
+    that lock now, before anything is read, so what is read next is what gets written on.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(CoachingProgram.id).where(CoachingProgram.id == program.id).with_for_update()
+        )
+    else:
+        db.session.execute(
+            update(CoachingProgram)
+            .where(CoachingProgram.id == program.id)
+            .values(id=CoachingProgram.id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.refresh(program)
+
+
 def confirm(program: CoachingProgram, choices: RunChoices, fingerprint: str) -> list[Pairing]:
     """Write the proposal as the programme's next cycle, in the caller's one transaction:
     the last cycle's automatic pairs end, manual pairs move on, the new pairs are inserted
     in bulk. Refused (nothing written) when nobody is eligible, no pair can be made, the
     proposal changed since the preview, or another run got there first."""
+    lock(program)
     proposal = propose(program, choices)
     if proposal.problem:
         raise CoachingError(proposal.problem, 409)
@@ -324,161 +351,6 @@ def confirm(program: CoachingProgram, choices: RunChoices, fingerprint: str) -> 
     db.session.execute(insert(Pairing), rows)
     db.session.expire_all()  # the bulk statements bypassed the identity map
     return active_pairs(program)
-
-
-# --- Manual pairs, unpairing, opting out ----------------------------------------------------
-
-
-def _participant(
-    program: CoachingProgram, public_id: str, role: str
-) -> tuple[User, CoachingProfile | None]:
-    user = db.session.scalars(select(User).where(User.public_id == public_id)).first()
-    if user is None or not is_participant(membership_of(program, user)):
-        raise CoachingError(
-            _("Choose the %(role)s from this course's participants.", role=role), 400
-        )
-    profile = db.session.scalars(
-        select(CoachingProfile)
-        .where(CoachingProfile.program_id == program.id, CoachingProfile.user_id == user.id)
-        .with_for_update()
-    ).first()
-    return user, profile
-
-
-def manual_pair(program: CoachingProgram, coach_public_id: str, coachee_public_id: str) -> Pairing:
-    """The instructor pairs a coach with a coachee by hand (kept by later matching runs).
-
-    Refused: the same person twice, someone who opted out, a coachee who has a coach already,
-    a coach at capacity, and a reciprocal pair unless the programme allows them."""
-    if not coach_public_id or not coachee_public_id:
-        raise CoachingError(_("Choose both a coach and a coachee."))
-    if coach_public_id == coachee_public_id:
-        raise CoachingError(_("Someone cannot coach themselves: choose two different people."))
-    coach, coach_profile = _participant(program, coach_public_id, _("coach"))
-    coachee, coachee_profile = _participant(program, coachee_public_id, _("coachee"))
-    for user, profile in ((coach, coach_profile), (coachee, coachee_profile)):
-        if profile is not None and profile.opted_out:
-            raise CoachingError(
-                _(
-                    "%(name)s opted out of matching, so they cannot be paired.",
-                    name=user.display_name,
-                )
-            )
-    current = active_pairs(program)
-    has_coach = next((p for p in current if p.coachee_id == coachee.id), None)
-    if has_coach is not None:
-        raise CoachingError(
-            _(
-                "%(coachee)s already has a coach (%(coach)s). End that pairing first.",
-                coachee=coachee.display_name,
-                coach=has_coach.coach.display_name,
-            ),
-            409,
-        )
-    capacity = coach_profile.capacity if coach_profile is not None else 0
-    coaching = sum(1 for p in current if p.coach_id == coach.id)
-    if coaching >= capacity:
-        raise CoachingError(
-            _(
-                "%(coach)s has no place left (capacity %(capacity)d, pairs now %(n)d). Raise their capacity on their profile first.",
-                coach=coach.display_name,
-                capacity=capacity,
-                n=coaching,
-            ),
-            409,
-        )
-    if not program.allow_reciprocal and any(
-        p.coach_id == coachee.id and p.coachee_id == coach.id for p in current
-    ):
-        raise CoachingError(
-            _(
-                "%(coachee)s already coaches %(coach)s, and this programme does not allow two people to coach each other. Allow it in the settings first.",
-                coachee=coachee.display_name,
-                coach=coach.display_name,
-            ),
-            409,
-        )
-    skills = skills_of(program)
-    can = (
-        {str(s) for s in known_skill_ids(coach_profile.can_coach, skills)}
-        if coach_profile
-        else set()
-    )
-    wants = (
-        [str(s) for s in known_skill_ids(coachee_profile.wants, skills)] if coachee_profile else []
-    )
-    shared = [s for s in wants if s in can]
-    names = {str(s.id): s.name for s in skills}
-    message = Message(
-        "pair.manual",
-        "Paired by the instructor.",
-        {
-            "coach": coach.display_name,
-            "coachee": coachee.display_name,
-            "coach_id": coach.public_id,
-            "coachee_id": coachee.public_id,
-            "skills": shared,
-        },
-    )
-    expl = explanation(
-        message, rules=["manual"], shared_skills=shared, skill_names={s: names[s] for s in shared}
-    )
-    # One row per coachee and cycle: an ended pairing of this cycle is reused for the new one.
-    row = db.session.scalars(
-        select(Pairing).where(
-            Pairing.program_id == program.id,
-            Pairing.cycle == program.cycle,
-            Pairing.coachee_id == coachee.id,
-        )
-    ).first()
-    if row is None:
-        row = Pairing(program_id=program.id, cycle=program.cycle, coachee_id=coachee.id)
-        db.session.add(row)
-    row.coach_id = coach.id
-    row.source = MANUAL
-    row.explanation = expl
-    row.status = PAIR_ACTIVE
-    row.created_at = utcnow()
-    row.ended_at = None
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        raise CoachingError(
-            _(
-                "%(coachee)s was paired by someone else just now. Reload the page.",
-                coachee=coachee.display_name,
-            ),
-            409,
-        ) from exc
-    return row
-
-
-def _end(pairing: Pairing, code: str, **params: Any) -> None:
-    pairing.status = PAIR_ENDED
-    pairing.ended_at = utcnow()
-    pairing.explanation = {**(pairing.explanation or {}), "ended": {"code": code, "params": params}}
-
-
-def unpair(program: CoachingProgram, pairing_public_id: str) -> Pairing:
-    pairing = db.session.scalars(
-        select(Pairing).where(
-            Pairing.public_id == pairing_public_id, Pairing.program_id == program.id
-        )
-    ).first()
-    if pairing is None:
-        raise CoachingError(_("This pairing does not exist in this programme."), 404)
-    if pairing.status != PAIR_ACTIVE:
-        raise CoachingError(_("This pairing has ended already."), 409)
-    _end(pairing, "ended.unpaired")
-    return pairing
-
-
-def end_for_opt_out(program: CoachingProgram, user: User) -> list[Pairing]:
-    """End every active pairing of someone who opted out; their partners see why."""
-    ended = [p for p in active_pairs(program) if user.id in (p.coach_id, p.coachee_id)]
-    for pairing in ended:
-        _end(pairing, "ended.opted_out", person=user.display_name, person_id=user.public_id)
-    return ended
 
 
 # --- What pages show ------------------------------------------------------------------------

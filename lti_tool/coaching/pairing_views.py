@@ -14,7 +14,7 @@ from ..csv_export import csv_bytes, csv_download, utc_cell
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import Activity, CoachingProfile, CoachingProgram, Pairing
-from . import message_text, pairing, profiles
+from . import message_text, pair_changes, pairing, profiles
 from .errors import CoachingError
 from .views import PAGE_SECTIONS, activity_and_program, bp, me
 
@@ -184,7 +184,9 @@ def pairing_confirm(public_id: str):
 def pairing_manual(public_id: str):
     activity, program = activity_and_program(public_id)
     try:
-        pairing.manual_pair(program, request.form.get("coach", ""), request.form.get("coachee", ""))
+        pair_changes.manual_pair(
+            program, request.form.get("coach", ""), request.form.get("coachee", "")
+        )
     except CoachingError as err:
         db.session.rollback()
         return _pairing_page(activity, program, err.message, err.status)
@@ -200,7 +202,7 @@ def pairing_manual(public_id: str):
 @launch_required("instructor", "admin")
 def pairing_end(public_id: str, pairing_id: str):
     activity, program = activity_and_program(public_id)
-    pairing.unpair(program, pairing_id)
+    pair_changes.unpair(program, pairing_id)
     db.session.commit()
     return redirect(
         launch_url("coaching.pairing_page", public_id=activity.public_id, done="ended")

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import Activity, CoachingProgram
-from . import pairing, profiles
+from . import pair_changes, profiles
 from .errors import CoachingError
 from .skills import skills_of
 from .views import PAGE_SECTIONS, activity_and_program, bp, me
@@ -81,7 +81,7 @@ def my_profile(public_id: str):
         else:
             _profile, newly_out = profiles.apply(program, user, parsed)
             if newly_out:
-                pairing.end_for_opt_out(program, user)
+                pair_changes.end_for_opt_out(program, user)
             db.session.commit()
             return _saved(activity, "profile", "profile")
     return render_template(
@@ -106,7 +106,7 @@ def opt_out(public_id: str):
         raise CoachingError(_("Choose whether to take part in matching."))
     _profile, newly_out = profiles.set_opted_out(program, user, choice == "yes")
     if newly_out:
-        pairing.end_for_opt_out(program, user)
+        pair_changes.end_for_opt_out(program, user)
     db.session.commit()
     return _saved(activity, "opted-out" if choice == "yes" else "opted-in", "pairs")
 
@@ -165,7 +165,7 @@ def person_profile(public_id: str, user_id: str):
         else:
             _profile, newly_out = profiles.apply(program, member.user, parsed)
             if newly_out:
-                pairing.end_for_opt_out(program, member.user)
+                pair_changes.end_for_opt_out(program, member.user)
             db.session.commit()
             return redirect(
                 launch_url("coaching.people", public_id=activity.public_id, saved=user_id)
