@@ -129,9 +129,26 @@ def existing_review(submission: Submission, user: User, kind: str) -> Review | N
 
 
 def rubric_of(assignment: ReviewAssignment) -> rubric_doc.Rubric:
-    if assignment.rubric is None:
+    row = assignment.rubric
+    if row is None:
         raise ReviewError(_("This peer review has no rubric yet."), 409)
-    return rubric_doc.parse(assignment.rubric.definition)
+    if row.frozen_at is None:
+        return rubric_doc.parse(row.definition)
+    return _frozen_rubric(row.id, row.frozen_at, row.definition)
+
+
+_FROZEN: dict[tuple[int, datetime], rubric_doc.Rubric] = {}
+
+
+def _frozen_rubric(rubric_id: int, frozen_at: datetime, definition: dict) -> rubric_doc.Rubric:
+    """A frozen rubric never changes: parse it once per process (every review reads it)."""
+    key = (rubric_id, frozen_at)
+    parsed = _FROZEN.get(key)
+    if parsed is None:
+        if len(_FROZEN) > 1000:
+            _FROZEN.clear()
+        parsed = _FROZEN[key] = rubric_doc.parse(definition)
+    return parsed
 
 
 # --- the rubric form ------------------------------------------------------------------------
@@ -545,7 +562,8 @@ def practice_done(assignment: ReviewAssignment, user: User) -> int:
 
 
 def practice_missing(assignment: ReviewAssignment, user: User) -> int:
-    return max(0, practice_required(assignment) - practice_done(assignment, user))
+    required = practice_required(assignment)
+    return max(0, required - practice_done(assignment, user)) if required else 0
 
 
 def check_practice_done(assignment: ReviewAssignment, user: User) -> None:
