@@ -5,8 +5,10 @@ instructor); the private calendar feed (RFC 5545) and resetting its address."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
+from babel.dates import format_datetime
 from coaching_goals_support import circle
 from reviews_support import said
 from sqlalchemy import func, select
@@ -244,3 +246,18 @@ def test_resetting_the_calendar_address_retires_the_old_one(lti):
             .where(User.sub == "u-2003")
         ).all()
         assert new.endswith(f"/coach/ics/{token}.ics")
+
+
+def test_check_in_times_are_shown_in_the_owners_timezone(lti):
+    c = circle(lti)
+    goal = c.set_goal("u-2002")
+    with lti.app.app_context():
+        user = db.session.scalars(select(User).where(User.sub == "u-2002")).one()
+        user.timezone = "Pacific/Kiritimati"  # UTC+14: always another hour than UTC
+        db.session.commit()
+    page = c.check_in("u-2002", goal)
+    (row,) = c.checkins(goal)
+    stored = row.created_at.replace(tzinfo=UTC) if row.created_at.tzinfo is None else row.created_at
+    shown = format_datetime(stored, "short", tzinfo=ZoneInfo("Pacific/Kiritimati"), locale="es_MX")
+    in_utc = format_datetime(stored, "short", tzinfo=ZoneInfo("UTC"), locale="es_MX")
+    assert f"Check-in of {shown}" in said(page) and f"Check-in of {in_utc}" not in said(page)

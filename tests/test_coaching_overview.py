@@ -63,6 +63,7 @@ def test_a_closed_goal_with_the_coachs_note_scores_100_at_the_lms_and_reopening_
     assert too_early.status_code == 409 and "The goal is still open" in said(too_early)
     assert c.goal(goal).status == "open" and _queued(lti, "u-2002") == []
 
+    assert _close(c, "u-2001", goal).status_code == 403  # only the owner closes their goal
     closed = _close(c, "u-2002", goal)
     assert closed.status_code == 200 and "The goal is closed." in closed.text
     assert "waiting for the coach" in said(closed)
