@@ -101,10 +101,13 @@ class Journey:
         ).click()
         self.page.wait_for_url("**/launch?**")
 
-    def launch_to_library(self, who: seed.SeedPerson) -> None:
-        """Launch the seeded (not yet set up) link and follow its link to the library."""
+    def launch_to_library(self, who: seed.SeedPerson, check: str | None = None) -> None:
+        """Launch the seeded (not yet set up) link and follow its link to the library;
+        with ``check``, the not-ready page is checked (screenshot, axe) on the way."""
         self.launch(seed.DEMO_LINK_TITLE, who)
         expect(self.tool.locator("main")).to_contain_text("has not set up this activity yet")
+        if check:
+            self.check(check, lms=True)
         heading = self.tool.get_by_role("heading", level=1, name="Lesson library")
         self.click_until(
             self.tool.get_by_role("link", name="Meanwhile, browse the lesson library"), heading
