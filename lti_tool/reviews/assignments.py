@@ -18,6 +18,7 @@ from ..models import Activity, Membership, ReviewAssignment, User
 from ..models.base import utcnow
 from ..models.reviews import MODE_PEOPLE, MODE_WORK, PHASES
 from . import ReviewError, phases, rubrics
+from .rubric import STARTER_360
 
 # Hooks run inside move_phase's transaction, after the phase changed: fn(assignment, now).
 _ENTER_HOOKS: dict[str, list[Callable[[ReviewAssignment, datetime], None]]] = {}
@@ -60,12 +61,14 @@ def create_for_placement(
 ) -> ReviewAssignment:
     """The assignment row of a new placement, with its own copy of the chosen rubric."""
     actor = rubrics.Actor(platform_id=platform_id, context_id=activity.context_id, user_id=user_id)
-    rubric = rubrics.for_placement(settings.get("rubric") or None, actor)
+    mode = settings.get("mode", MODE_WORK)
+    starter = STARTER_360 if mode == MODE_PEOPLE else None  # 360: the competency starter
+    rubric = rubrics.for_placement(settings.get("rubric") or None, actor, starter)
     assignment = ReviewAssignment(
         activity_id=activity.id,
         context_id=activity.context_id,
         rubric_id=rubric.id,
-        mode=settings.get("mode", MODE_WORK),
+        mode=mode,
         reviews_per_submission=int(settings.get("k", 3)),
         allocation_mode=settings.get("allocation_mode", "batch"),
         work_points=activity.score_maximum or 100,

@@ -340,3 +340,85 @@ STARTER = {
         },
     ],
 }
+
+
+def _competency(key: str, title: str, description: str, levels: list[str]) -> dict[str, Any]:
+    """A scored 360 criterion: four levels worth 1..4 points, lowest first."""
+    keys = ("rarely", "sometimes", "usually", "consistently")
+    return {
+        "key": key,
+        "title": title,
+        "description": description,
+        "weight": 1,
+        "comment": "optional",
+        "levels": [
+            {"key": k, "points": points, "descriptor": text}
+            for points, (k, text) in enumerate(zip(keys, levels, strict=True), 1)
+        ],
+    }
+
+
+# The starter of a 360 feedback (people mode): competencies a colleague can observe, then two
+# feedback-only questions that make the feedback usable.
+STARTER_360 = {
+    "title": "360 feedback: working together",
+    "description": "How a colleague works with others, as the people around them see it.",
+    "criteria": [
+        _competency(
+            "communication",
+            "Communication",
+            "Shares information clearly and listens.",
+            [
+                "Rarely shares what others need to know; often hard to follow.",
+                "Shares information when asked; sometimes unclear or late.",
+                "Usually clear and timely; listens and checks understanding.",
+                "Consistently clear, timely and concise; listens and adapts to the audience.",
+            ],
+        ),
+        _competency(
+            "collaboration",
+            "Collaboration",
+            "Works with others towards shared goals.",
+            [
+                "Rarely works with others; tends to go it alone.",
+                "Helps when asked; joins in on shared work now and then.",
+                "Usually offers help, shares credit and handles disagreement well.",
+                "Consistently brings people together and makes the team work better.",
+            ],
+        ),
+        _competency(
+            "ownership",
+            "Ownership",
+            "Takes responsibility for their work and its results.",
+            [
+                "Rarely follows through; others have to chase.",
+                "Follows through on most commitments with reminders.",
+                "Usually delivers what was promised and says early when something slips.",
+                "Consistently owns outcomes end to end, including fixing what went wrong.",
+            ],
+        ),
+        _competency(
+            "growth",
+            "Growth",
+            "Learns, asks for feedback and helps others learn.",
+            [
+                "Rarely seeks feedback or tries new ways of working.",
+                "Accepts feedback when given; learns when it is needed.",
+                "Usually asks for feedback and acts on it; shares what they learn.",
+                "Consistently seeks feedback, grows visibly and helps others grow.",
+            ],
+        ),
+        {
+            "key": "keep",
+            "title": "One thing to keep doing",
+            "feedback_only": True,
+            "comment": "required",
+        },
+        {
+            "key": "try",
+            "title": "One thing to try",
+            "feedback_only": True,
+            "comment": "required",
+        },
+    ],
+}

@@ -154,12 +154,14 @@ def use_template(template: Rubric, actor: Actor) -> Rubric:
     return _new(actor, dict(template.definition), source=template)
 
 
-def for_placement(source_public_id: str | None, actor: Actor) -> Rubric:
+def for_placement(
+    source_public_id: str | None, actor: Actor, starter: dict[str, Any] | None = None
+) -> Rubric:
     """A new peer review's own rubric: a copy of the chosen template or course rubric (same
-    title), or the starter. Each placement owns its copy, so freezing it or editing it before
-    the first review never touches another activity."""
+    title), or the starter (``starter``, else the work starter). Each placement owns its copy,
+    so freezing it or editing it before the first review never touches another activity."""
     if not source_public_id:
-        return create(actor)
+        return create(actor, starter)
     source = find(source_public_id, actor)
     return _new(actor, dict(source.definition), source=source)
 
