@@ -104,6 +104,12 @@ def _pairing_page(
     ), status
 
 
+def _done(activity: Activity, what: str, **args):
+    """Back to the pairing page (POST, redirect, GET), which says what was done."""
+    url = launch_url("coaching.pairing_page", public_id=activity.public_id, done=what, **args)
+    return redirect(url + "#current", 303)
+
+
 @bp.get("/<public_id>/pairing")
 @launch_required("instructor", "admin")
 def pairing_page(public_id: str):
@@ -170,13 +176,7 @@ def pairing_confirm(public_id: str):
             activity, program, pairing.propose(program, choices), err.message, err.status
         )
     db.session.commit()
-    return redirect(
-        launch_url(
-            "coaching.pairing_page", public_id=activity.public_id, done="matched", n=len(written)
-        )
-        + "#current",
-        303,
-    )
+    return _done(activity, "matched", n=len(written))
 
 
 @bp.post("/<public_id>/pairing/manual")
@@ -191,11 +191,7 @@ def pairing_manual(public_id: str):
         db.session.rollback()
         return _pairing_page(activity, program, err.message, err.status)
     db.session.commit()
-    return redirect(
-        launch_url("coaching.pairing_page", public_id=activity.public_id, done="paired")
-        + "#current",
-        303,
-    )
+    return _done(activity, "paired")
 
 
 @bp.post("/<public_id>/pairing/<pairing_id>/end")
@@ -204,11 +200,7 @@ def pairing_end(public_id: str, pairing_id: str):
     activity, program = activity_and_program(public_id)
     pair_changes.unpair(program, pairing_id)
     db.session.commit()
-    return redirect(
-        launch_url("coaching.pairing_page", public_id=activity.public_id, done="ended")
-        + "#current",
-        303,
-    )
+    return _done(activity, "ended")
 
 
 @bp.get("/<public_id>/pairings.csv")

@@ -65,16 +65,23 @@ def _participant_or_refuse(program: CoachingProgram):
     return user
 
 
-@bp.route("/<public_id>/profile", methods=["GET", "POST"])
-@launch_required()
-def my_profile(public_id: str):
-    activity, program = activity_and_program(public_id)
-    user = _participant_or_refuse(program)
+def _edit_profile(
+    activity: Activity,
+    program: CoachingProgram,
+    user,
+    profile,
+    *,
+    by_instructor: bool,
+    done: str,
+    **page,
+):
+    """GET: the form. POST: validate, save (ending their pairs if this opts them out) and go
+    to ``done``; or the form again with the error and the values as typed (400)."""
     error = None
-    values = profiles.form_values(profiles.profile_of(program, user), skills_of(program))
+    values = profiles.form_values(profile, skills_of(program))
     if request.method == "POST":
         try:
-            parsed = profiles.parse_form(program, request.form, by_instructor=False)
+            parsed = profiles.parse_form(program, request.form, by_instructor=by_instructor)
         except CoachingError as err:
             db.session.rollback()
             error, values = err.message, profiles.posted_values(request.form)
@@ -83,17 +90,34 @@ def my_profile(public_id: str):
             if newly_out:
                 pair_changes.end_for_opt_out(program, user)
             db.session.commit()
-            return _saved(activity, "profile", "profile")
+            return redirect(done, 303)
     return render_template(
         "coaching/profile.html",
         activity=activity,
         program=program,
         error=error,
+        **page,
+        **_form_context(program, values, by_instructor=by_instructor),
+    ), (400 if error else 200)
+
+
+@bp.route("/<public_id>/profile", methods=["GET", "POST"])
+@launch_required()
+def my_profile(public_id: str):
+    activity, program = activity_and_program(public_id)
+    user = _participant_or_refuse(program)
+    return _edit_profile(
+        activity,
+        program,
+        user,
+        profiles.profile_of(program, user),
+        by_instructor=False,
+        done=launch_url("coaching.page", public_id=activity.public_id, saved="profile")
+        + "#profile",
         heading=_("Your coaching profile"),
         action=launch_url("coaching.my_profile", public_id=activity.public_id),
         back_url=launch_url("coaching.page", public_id=activity.public_id),
-        **_form_context(program, values, by_instructor=False),
-    ), (400 if error else 200)
+    )
 
 
 @bp.post("/<public_id>/opt-out")
@@ -154,35 +178,18 @@ def invite(public_id: str):
 def person_profile(public_id: str, user_id: str):
     activity, program = activity_and_program(public_id)
     member = profiles.pool_member(program, user_id)
-    error = None
-    values = profiles.form_values(member.profile, skills_of(program))
-    if request.method == "POST":
-        try:
-            parsed = profiles.parse_form(program, request.form, by_instructor=True)
-        except CoachingError as err:
-            db.session.rollback()
-            error, values = err.message, profiles.posted_values(request.form)
-        else:
-            _profile, newly_out = profiles.apply(program, member.user, parsed)
-            if newly_out:
-                pair_changes.end_for_opt_out(program, member.user)
-            db.session.commit()
-            return redirect(
-                launch_url("coaching.people", public_id=activity.public_id, saved=user_id)
-                + "#people",
-                303,
-            )
-    return render_template(
-        "coaching/profile.html",
-        activity=activity,
-        program=program,
+    return _edit_profile(
+        activity,
+        program,
+        member.user,
+        member.profile,
+        by_instructor=True,
+        done=launch_url("coaching.people", public_id=activity.public_id, saved=user_id) + "#people",
         member=member,
-        error=error,
         heading=_("Profile of %(name)s", name=member.user.display_name),
         action=launch_url("coaching.person_profile", public_id=activity.public_id, user_id=user_id),
         back_url=launch_url("coaching.people", public_id=activity.public_id),
-        **_form_context(program, values, by_instructor=True),
-    ), (400 if error else 200)
+    )
 
 
 PAGE_SECTIONS.append(_profile_section)
