@@ -51,6 +51,9 @@ def test_the_owner_checks_in_and_only_their_coach_gives_feedback(lti):
         c.member("u-2002").post(feedback_path, {"coach_feedback": "Nice"})
     )
     assert c.check_in("u-2001", goal).status_code == 403
+    assert (
+        c.check_in("u-2001", goal, 500).status_code == 403
+    )  # refused as the coach, not as bad input
     coach = c.member("u-2001")
     empty = coach.post(feedback_path, {"coach_feedback": "  "})
     assert empty.status_code == 400 and "Write your feedback before sending it." in said(empty)

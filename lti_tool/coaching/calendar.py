@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import CoachingProfile, CoachingProgram, User
@@ -35,8 +36,11 @@ def profile_for(program: CoachingProgram, user: User) -> CoachingProfile:
     ).first()
     if profile is None:
         profile = CoachingProfile(program_id=program.id, user_id=user.id, can_coach=[], wants=[])
-        db.session.add(profile)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two first visits at once: the other one wins
+                db.session.add(profile)
+        except IntegrityError:
+            return profile_for(program, user)
     return profile
 
 

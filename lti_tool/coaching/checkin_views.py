@@ -19,7 +19,7 @@ from .views import activity_and_program, bp, me
 @launch_required()
 def checkin_add(public_id: str, goal_id: str):
     def change(activity, program, goal, user):
-        checkins.record(program, activity, goal, user, checkins.parse_checkin(request.form))
+        checkins.record(program, activity, goal, user, request.form)
 
     return on_goal(public_id, goal_id, change, "checkins", "checkin")
 

@@ -61,15 +61,21 @@ def parse_checkin(form: Mapping[str, str]) -> CheckInInput:
 
 
 def record(
-    program: CoachingProgram, activity: Activity, goal: Goal, author: User, data: CheckInInput
+    program: CoachingProgram,
+    activity: Activity,
+    goal: Goal,
+    author: User,
+    form: Mapping[str, str],
 ) -> CheckIn:
-    """The owner's check-in; refused on a closed goal (nothing is written)."""
+    """The owner's check-in; refused (in this order: not the owner, closed goal, bad form)
+    with nothing written."""
     goals.owned(program, goal, author)
     if goal.status == GOAL_CLOSED:
         raise CoachingError(
             _("This goal is closed, so it takes no more check-ins. Reopen it to check in again."),
             409,
         )
+    data = parse_checkin(form)
     with ScoreChange(program, activity, goal.owner):
         row = CheckIn(
             goal_id=goal.id,
