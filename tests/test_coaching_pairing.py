@@ -63,6 +63,9 @@ def test_the_preview_writes_nothing_and_confirming_writes_explained_pairs(lti):
     # No reciprocal pair, never self, capacities respected.
     assert pairs(lti) == {("u-2001", "u-2003", "auto"), ("u-2002", "u-2001", "auto")}
     assert program(lti, p.placed).cycle == 1
+    twice = p.confirm(preview)  # the same preview again (a second tab, a double click)
+    assert twice.status_code == 409 and "changed since your preview" in said(twice)
+    assert len(pairing_rows(lti)) == 2 and program(lti, p.placed).cycle == 1
     stored = {(r["coach"], r["coachee"]): r for r in pairing_rows(lti)}
     why = stored[("u-2001", "u-2003")]["explanation"]
     assert why["code"] == "pair.skill_fit" and why["shared_skills"] == [str(p.skills["SQL"])]

@@ -282,16 +282,17 @@ def confirm(program: CoachingProgram, choices: RunChoices, fingerprint: str) -> 
     proposal changed since the preview, or another run got there first."""
     lock(program)
     proposal = propose(program, choices)
-    if proposal.problem:
-        raise CoachingError(proposal.problem, 409)
     if fingerprint != proposal.fingerprint:
         raise CoachingError(
             _(
-                "The proposed pairs changed since your preview (someone changed a profile, or "
-                "pairs were made by hand). Nothing was written: look at the new preview and confirm again."
+                "The proposed pairs changed since your preview (someone changed a profile, "
+                "pairs were made by hand, or matching was confirmed already). Nothing was "
+                "written: look at the new preview and confirm again."
             ),
             409,
         )
+    if proposal.problem:  # only when the preview itself said so (it shows no confirm button)
+        raise CoachingError(proposal.problem, 409)
     now = utcnow()
     old, new = program.cycle, program.cycle + 1
     claimed = db.session.execute(
