@@ -535,16 +535,33 @@ def shortfall(assignment: ReviewAssignment, c: Cohort | None = None) -> dict[int
     return {s.submission_id: s.eligible for s in found.shortfall}
 
 
+def eligible_count(assignment: ReviewAssignment, submission: Submission) -> int:
+    """How many of the course's learners may review this work (one page view: no need to
+    read everyone else's work, as the whole cohort's assessment does)."""
+    groups = _group_map(assignment)
+    authors = {submission.author_id}
+    if submission.group_id is not None:
+        authors |= {uid for uid, gid in groups.items() if gid == submission.group_id}
+    group = (
+        submission.group_id if submission.group_id is not None else groups.get(submission.author_id)
+    )
+    pure = alloc.Submission(submission.id, frozenset(authors), group)
+    return sum(
+        1
+        for uid in learner_ids(assignment)
+        if alloc.may_review(alloc.Reviewer(uid, groups.get(uid)), pure)
+    )
+
+
 def cohort_note(assignment: ReviewAssignment, submission: Submission) -> CohortNote | None:
     """The small-cohort sentence for this work, once reviewing opened; None when k peers can."""
     if submission.submitted_at is None or assignment.allocated_at is None:
         return None
+    eligible = 0
     if submission.completed_without_reviews_at is None:
-        eligible = shortfall(assignment).get(submission.id)
-        if eligible is None:
+        eligible = eligible_count(assignment, submission)
+        if eligible >= assignment.reviews_per_submission:
             return None
-    else:
-        eligible = 0
     return CohortNote(
         eligible=eligible,
         fallback=assignment.small_cohort_fallback,
