@@ -96,7 +96,9 @@ Which piece of feedback will you give this week, and to whom?
     body, n = [], 0
     while len(head) + len("".join(body)) + len(checks) < target_bytes:
         n += 1
-        body.append(f"## Part {n}\n\n{paragraph}- one point to remember\n- another point, with `code`\n\n")
+        body.append(
+            f"## Part {n}\n\n{paragraph}- one point to remember\n- another point, with `code`\n\n"
+        )
     return head + "".join(body) + checks
 
 
@@ -127,7 +129,10 @@ def bare_wsgi():
     from lti_tool import create_app
 
     app = create_app()
-    body = ("<!doctype html><title>bare</title>" + "x" * int(os.environ.get("BENCH_BARE_BYTES", "15000"))).encode()
+    body = (
+        "<!doctype html><title>bare</title>"
+        + "x" * int(os.environ.get("BENCH_BARE_BYTES", "15000"))
+    ).encode()
 
     @app.get(BARE_PATH)
     def bare():
@@ -137,10 +142,16 @@ def bare_wsgi():
     return app
 
 
-def gunicorn_bare(port: int, env: dict[str, str], log_dir: Path, page_bytes: int) -> _servers.Gunicorn:
+def gunicorn_bare(
+    port: int, env: dict[str, str], log_dir: Path, page_bytes: int
+) -> _servers.Gunicorn:
     """The bare page on the same gunicorn settings as the tool (config/gunicorn.conf.py)."""
     tool = _servers.gunicorn_tool(port, env, log_dir)
-    argv = tool.argv[:-1] + ["--pythonpath", str(Path(__file__).resolve().parent), "lessons:bare_wsgi()"]
+    argv = tool.argv[:-1] + [
+        "--pythonpath",
+        str(Path(__file__).resolve().parent),
+        "lessons:bare_wsgi()",
+    ]
     env = {**tool.env, "BENCH_BARE_BYTES": str(page_bytes)}
     return _servers.Gunicorn("bare", argv, env, port, log_dir)
 
@@ -195,17 +206,25 @@ def prepare(name: str, tmp: Path, n_learners: int) -> Prepared:
     source = lesson_source()
     with app.app_context():
         upgrade()
-        platform = Platform(issuer="https://lms.bench.example", client_id="bench", name="Bench LMS",
-                            auth_login_url="https://lms.bench.example/auth",
-                            auth_token_url="https://lms.bench.example/token",  # noqa: S106 - a URL
-                            key_set_url="https://lms.bench.example/jwks")
+        platform = Platform(
+            issuer="https://lms.bench.example",
+            client_id="bench",
+            name="Bench LMS",
+            auth_login_url="https://lms.bench.example/auth",
+            auth_token_url="https://lms.bench.example/token",  # noqa: S106 - a URL
+            key_set_url="https://lms.bench.example/jwks",
+        )
         db.session.add(platform)
         db.session.flush()
         deployment = Deployment(platform_id=platform.id, deployment_id="1")
         db.session.add(deployment)
         db.session.flush()
-        course = Context(platform_id=platform.id, deployment_id=deployment.id, lms_context_id="bench-course",
-                         title="Bench course")
+        course = Context(
+            platform_id=platform.id,
+            deployment_id=deployment.id,
+            lms_context_id="bench-course",
+            title="Bench course",
+        )
         db.session.add(course)
         db.session.flush()
 
@@ -223,26 +242,50 @@ def prepare(name: str, tmp: Path, n_learners: int) -> Prepared:
         workflow.request_review(lesson, author, course.id, [reviewer.public_id])
         version = workflow.publish(lesson, author, substantive=True)
         activity = Activity(
-            context_id=course.id, kind="lesson", title=version.title,
-            settings={"lesson": lesson.public_id, "max_attempts": 3, "version_policy": "latest_at_start"},
+            context_id=course.id,
+            kind="lesson",
+            title=version.title,
+            settings={
+                "lesson": lesson.public_id,
+                "max_attempts": 3,
+                "version_policy": "latest_at_start",
+            },
             score_maximum=float(version.points_total) or None,
         )
         db.session.add(activity)
 
         def launch(user: User, roles: str) -> str:
             sid = new_session_id()
-            db.session.add(LaunchSession(
-                id=sid, user_id=user.id, context_id=course.id, roles=roles,
-                message_type="LtiResourceLinkRequest", binding="handle",
-                expires_at=utcnow() + timedelta(hours=2),
-            ))
+            db.session.add(
+                LaunchSession(
+                    id=sid,
+                    user_id=user.id,
+                    context_id=course.id,
+                    roles=roles,
+                    message_type="LtiResourceLinkRequest",
+                    binding="handle",
+                    expires_at=utcnow() + timedelta(hours=2),
+                )
+            )
             return sid
 
         learner_sessions = [launch(u, "learner") for u in learners]
         author_session = launch(author, "learner")
         db.session.commit()
         html_bytes = len(version.html.encode())
-        result = Prepared(name, port, env, activity.public_id, lesson.public_id, [], "", "", source, html_bytes, pg)
+        result = Prepared(
+            name,
+            port,
+            env,
+            activity.public_id,
+            lesson.public_id,
+            [],
+            "",
+            "",
+            source,
+            html_bytes,
+            pg,
+        )
         with app.test_request_context():
             result.learner_tokens = [issue_token(s) for s in learner_sessions]
             result.author_token = issue_token(author_session)
@@ -254,11 +297,17 @@ def prepare(name: str, tmp: Path, n_learners: int) -> Prepared:
 # --- clients --------------------------------------------------------------------------------
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, bytes, float]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> tuple[int, bytes, float]:
     """One request on its own connection: (status, body, seconds)."""
     start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body, {"Connection": "close", **(headers or {})})
         resp = conn.getresponse()
@@ -268,20 +317,41 @@ def request(port: int, method: str, path: str, body: bytes | None = None,
     return resp.status, data, time.perf_counter() - start
 
 
-def view(p: Prepared, token: str) -> tuple[int, bytes, float]:
-    return request(p.port, "GET", f"/learn/{p.activity}?lt={token}", headers={"Accept": "text/html"})
+def view(p: Prepared, token: str, timeout: float = 10) -> tuple[int, bytes, float]:
+    return request(
+        p.port,
+        "GET",
+        f"/learn/{p.activity}?lt={token}",
+        headers={"Accept": "text/html"},
+        timeout=timeout,
+    )
 
 
-def bare_view(p: Prepared, token: str) -> tuple[int, bytes, float]:
-    return request(p.port, "GET", f"{BARE_PATH}?lt={token}", headers={"Accept": "text/html"})
+def bare_view(p: Prepared, token: str, timeout: float = 10) -> tuple[int, bytes, float]:
+    return request(
+        p.port, "GET", f"{BARE_PATH}?lt={token}", headers={"Accept": "text/html"}, timeout=timeout
+    )
+
+
+# Workers import the app after gunicorn listens: on a loaded machine that takes seconds, so
+# the untimed warm-up requests wait longer than timed ones.
+WARM_TIMEOUT = 120
 
 
 def preview(p: Prepared, n: int) -> tuple[int, bytes, float]:
     body = json.dumps({"source": p.source.replace("Part 1\n", f"Part 1 (edit {n})\n", 1)}).encode()
-    return request(p.port, "POST", f"/lessons/{p.lesson}/preview", body, {
-        "Authorization": f"Bearer {p.author_token}", "X-CSRF-Token": p.author_csrf,
-        "Content-Type": "application/json", "Accept": "application/json",
-    })
+    return request(
+        p.port,
+        "POST",
+        f"/lessons/{p.lesson}/preview",
+        body,
+        {
+            "Authorization": f"Bearer {p.author_token}",
+            "X-CSRF-Token": p.author_csrf,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
 
 
 @dataclass
@@ -370,23 +440,56 @@ class Phase:
 
     def figures(self) -> dict[str, Any]:
         return {
-            "per_s": round(self.per_second, 1), "requests": self.requests, "clients": self.clients,
-            "p50_ms": round(pct(self.latencies_ms, 0.5), 2), "p99_ms": round(pct(self.latencies_ms, 0.99), 2),
-            "server_p50_ms": round(pct(self.server_ms, 0.5), 2), "tool_cpu_ms_per_request": round(self.tool_cpu_ms, 2),
-            "client_cpu_ms_per_request": round(self.client_cpu_ms, 2), "cpu_busy": round(self.busy, 3),
-            "errors": self.errors, "first_error": self.first_error,
+            "per_s": round(self.per_second, 1),
+            "requests": self.requests,
+            "clients": self.clients,
+            "p50_ms": round(pct(self.latencies_ms, 0.5), 2),
+            "p99_ms": round(pct(self.latencies_ms, 0.99), 2),
+            "server_p50_ms": round(pct(self.server_ms, 0.5), 2),
+            "tool_cpu_ms_per_request": round(self.tool_cpu_ms, 2),
+            "client_cpu_ms_per_request": round(self.client_cpu_ms, 2),
+            "cpu_busy": round(self.busy, 3),
+            "errors": self.errors,
+            "first_error": self.first_error,
         }
 
 
-def timed(p: Prepared, tool: _servers.Gunicorn, what: str, clients: int, warm: float, duration: float,
-          log: Path) -> Phase:
+def wait_quiet(server: _servers.Gunicorn, timeout: float = 120) -> None:
+    """Until no worker uses CPU while nothing is asked of them: both have imported the app, so
+    the timed window counts no start-up work (workers import it after gunicorn listens)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [_servers.cpu_seconds([pid]) for pid in server.worker_pids()]
+        time.sleep(0.5)
+        after = [_servers.cpu_seconds([pid]) for pid in server.worker_pids()]
+        if (
+            len(after) == len(before) == server.expected_workers
+            and max(a - b for a, b in zip(after, before, strict=True)) < 0.02
+        ):
+            return
+    raise RuntimeError(f"{server.name}: workers still busy after {timeout} s")
+
+
+def timed(
+    p: Prepared,
+    tool: _servers.Gunicorn,
+    what: str,
+    clients: int,
+    warm: float,
+    duration: float,
+    log: Path,
+) -> Phase:
     """Run ``clients`` processes against the tool for warm + duration seconds."""
+    wait_quiet(tool)
     ctx = mp.get_context("fork")
     queue: mp.Queue = ctx.Queue()
     before_log = len(_servers.parse_access_log(log))
     now = time.perf_counter()
     warm_end, end = now + warm, now + warm + duration
-    procs = [ctx.Process(target=_client_process, args=((p, what, cid, warm_end, end), queue)) for cid in range(clients)]
+    procs = [
+        ctx.Process(target=_client_process, args=((p, what, cid, warm_end, end), queue))
+        for cid in range(clients)
+    ]
     for proc in procs:
         proc.start()
     time.sleep(max(0.0, warm_end - time.perf_counter()))
@@ -399,14 +502,28 @@ def timed(p: Prepared, tool: _servers.Gunicorn, what: str, clients: int, warm: f
         proc.join(timeout=10)
     latencies = [s * 1000 for r in results for s in r.latencies]
     path = {"views": "/learn/", "bare": BARE_PATH}.get(what)
-    server = [us / 1000 for (u, status, us, _tag) in _servers.parse_access_log(log)[before_log:]
-              if status == 200 and (u.startswith(path) if path else u.endswith("/preview"))]
+    server = [
+        us / 1000
+        for (u, status, us, _tag) in _servers.parse_access_log(log)[before_log:]
+        if status == 200 and (u.startswith(path) if path else u.endswith("/preview"))
+    ]
     n = len(latencies)
     per = (lambda seconds: seconds * 1000 / n) if n else (lambda _s: float("nan"))
     busy = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) if busy1[1] > busy0[1] else float("nan")
-    return Phase(p.name, what, clients, n, duration, sum(r.errors for r in results),
-                 next((r.first_error for r in results if r.first_error), ""), latencies,
-                 per(cpu1 - cpu0), server, per(sum(r.cpu_seconds for r in results)), busy)
+    return Phase(
+        p.name,
+        what,
+        clients,
+        n,
+        duration,
+        sum(r.errors for r in results),
+        next((r.first_error for r in results if r.first_error), ""),
+        latencies,
+        per(cpu1 - cpu0),
+        server,
+        per(sum(r.cpu_seconds for r in results)),
+        busy,
+    )
 
 
 def _machine_busy() -> tuple[int, int]:
@@ -424,18 +541,28 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
     log_dir.mkdir()
     tool = _servers.gunicorn_tool(p.port, p.env, log_dir)
     log = log_dir / "tool-access.log"
-    extra: dict[str, Any] = {"lesson_source_bytes": len(p.source.encode()), "lesson_html_bytes": p.lesson_html_bytes}
+    extra: dict[str, Any] = {
+        "lesson_source_bytes": len(p.source.encode()),
+        "lesson_html_bytes": p.lesson_html_bytes,
+    }
     loads = set(args.loads.split(","))
     phases: list[Phase] = []
     try:
         tool.start()
-        for token in p.learner_tokens:  # first opening records the start; timed views are returning learners
-            status, data, _s = view(p, token)
+        for token in (
+            p.learner_tokens
+        ):  # first opening records the start; timed views are returning learners
+            status, data, _s = view(p, token, WARM_TIMEOUT)
             if status != 200:
                 raise RuntimeError(f"learner page: {status} {data[:300]!r}")
         extra["page_bytes"] = len(view(p, p.learner_tokens[0])[1])
-        spy = _servers.start_py_spy(tool, args.py_spy / f"{name}-views.txt", args.warmup + args.duration) \
-            if args.py_spy else None
+        spy = (
+            _servers.start_py_spy(
+                tool, args.py_spy / f"{name}-views.txt", args.warmup + args.duration
+            )
+            if args.py_spy
+            else None
+        )
         if "views" in loads:
             phases.append(timed(p, tool, "views", args.clients, args.warmup, args.duration, log))
         if spy:
@@ -447,11 +574,15 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
             bp = dataclasses.replace(p, port=_servers.free_port())
             bare = gunicorn_bare(bp.port, p.env, log_dir, extra["page_bytes"]).start()
             try:
-                for token in p.learner_tokens[:20]:  # both workers have loaded the app before timing
-                    status, data, _s = bare_view(bp, token)
+                for token in p.learner_tokens[
+                    :20
+                ]:  # both workers have loaded the app before timing
+                    status, data, _s = bare_view(bp, token, WARM_TIMEOUT)
                     if status != 200:
                         raise RuntimeError(f"bare page: {status} {data[:300]!r}")
-                phases.append(timed(bp, bare, "bare", args.clients, args.warmup, args.duration, log))
+                phases.append(
+                    timed(bp, bare, "bare", args.clients, args.warmup, args.duration, log)
+                )
             finally:
                 bare.stop()
     finally:
@@ -461,14 +592,16 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
     return phases, extra
 
 
-def previews(p: Prepared, tool: _servers.Gunicorn, args: argparse.Namespace, extra: dict[str, Any],
-             log: Path) -> Phase:
+def previews(
+    p: Prepared, tool: _servers.Gunicorn, args: argparse.Namespace, extra: dict[str, Any], log: Path
+) -> Phase:
     """The editor's previews: the round trip of one editor alone, then --clients at once."""
     # Preview round trip: one editor, one request at a time (as the debounced editor sends them).
     single = [preview(p, i) for i in range(args.preview_samples)]
     bad = [s for s, d, _t in single if s != 200 or b'"ok":true' not in d.replace(b" ", b"")]
     extra["preview_round_trip_ms"] = {
-        "samples": len(single), "errors": len(bad),
+        "samples": len(single),
+        "errors": len(bad),
         "p50": round(statistics.median(t * 1000 for _s, _d, t in single), 2),
         "p95": round(pct([t * 1000 for _s, _d, t in single], 0.95), 2),
     }
@@ -476,23 +609,31 @@ def previews(p: Prepared, tool: _servers.Gunicorn, args: argparse.Namespace, ext
 
 
 def print_table(phases: list[Phase], extras: dict[str, dict[str, Any]]) -> None:
-    print(f"{'config':10} {'load':9} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'server p50':>10} {'tool CPU ms/req':>15} {'client CPU':>10} {'CPU busy':>8} {'errors':>6}")
+    print(
+        f"{'config':10} {'load':9} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'server p50':>10} {'tool CPU ms/req':>15} {'client CPU':>10} {'CPU busy':>8} {'errors':>6}"
+    )
     print("-" * 112)
     for ph in phases:
         f = ph.figures()
-        print(f"{ph.config:10} {ph.what:9} {ph.clients:>7} {f['per_s']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
-              f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>15.2f} {f['client_cpu_ms_per_request']:>10.2f} "
-              f"{ph.busy:>8.0%} {ph.errors:>6}")
-    print("(bare = the same load on a page of this app that does nothing: gunicorn, Flask, the app's hooks, "
-          "the clients; tool CPU of bare counts its workers only)")
+        print(
+            f"{ph.config:10} {ph.what:9} {ph.clients:>7} {f['per_s']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
+            f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>15.2f} {f['client_cpu_ms_per_request']:>10.2f} "
+            f"{ph.busy:>8.0%} {ph.errors:>6}"
+        )
+    print(
+        "(bare = the same load on a page of this app that does nothing: gunicorn, Flask, the app's hooks, "
+        "the clients; tool CPU of bare counts its workers only)"
+    )
     for name, extra in extras.items():
         rt = extra.get("preview_round_trip_ms")
         if rt is None:
             continue
-        print(f"{name}: preview round trip (one editor, sequential, {rt['samples']} samples): median {rt['p50']} ms, "
-              f"p95 {rt['p95']} ms, errors {rt['errors']}; lesson source {extra['lesson_source_bytes']} B, "
-              f"stored HTML {extra['lesson_html_bytes']} B, page {extra['page_bytes']} B")
+        print(
+            f"{name}: preview round trip (one editor, sequential, {rt['samples']} samples): median {rt['p50']} ms, "
+            f"p95 {rt['p95']} ms, errors {rt['errors']}; lesson source {extra['lesson_source_bytes']} B, "
+            f"stored HTML {extra['lesson_html_bytes']} B, page {extra['page_bytes']} B"
+        )
     for ph in phases:
         if ph.first_error:
             print(f"{ph.config} {ph.what}: first error: {ph.first_error}")
@@ -506,10 +647,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--preview-samples", type=int, default=200)
-    parser.add_argument("--loads", default="views,previews,bare",
-                        help="which loads to time (bare runs in the first configuration only)")
-    parser.add_argument("--quick", action="store_true", help="0.5 s warm-up + 2 s per load, 50 learners")
-    parser.add_argument("--py-spy", type=Path, help="directory for py-spy raw stacks of the workers during views")
+    parser.add_argument(
+        "--loads",
+        default="views,previews,bare",
+        help="which loads to time (bare runs in the first configuration only)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="0.5 s warm-up + 2 s per load, 50 learners"
+    )
+    parser.add_argument(
+        "--py-spy", type=Path, help="directory for py-spy raw stacks of the workers during views"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.learners, args.preview_samples = 2.0, 0.5, 50, 50
@@ -523,8 +671,13 @@ def main(argv: list[str] | None = None) -> int:
         phases += got
         extras[name] = extra
     print_table(phases, extras)
-    figures: dict[str, Any] = {"benchmark": "lessons", "targets": {
-        "views_per_s": TARGET_VIEWS_PER_S, "preview_round_trip_median_ms": TARGET_PREVIEW_MEDIAN_MS}}
+    figures: dict[str, Any] = {
+        "benchmark": "lessons",
+        "targets": {
+            "views_per_s": TARGET_VIEWS_PER_S,
+            "preview_round_trip_median_ms": TARGET_PREVIEW_MEDIAN_MS,
+        },
+    }
     for name in configs:
         mine = {ph.what: ph.figures() for ph in phases if ph.config == name}
         figures[name] = {**mine, **extras[name]}
@@ -532,7 +685,8 @@ def main(argv: list[str] | None = None) -> int:
             figures[name]["meets_views_target"] = mine["views"]["per_s"] >= TARGET_VIEWS_PER_S
         if "preview_round_trip_ms" in extras[name]:
             figures[name]["meets_preview_target"] = (
-                extras[name]["preview_round_trip_ms"]["p50"] <= TARGET_PREVIEW_MEDIAN_MS)
+                extras[name]["preview_round_trip_ms"]["p50"] <= TARGET_PREVIEW_MEDIAN_MS
+            )
     print(json.dumps(figures, ensure_ascii=False))
     return 0
 

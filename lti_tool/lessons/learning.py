@@ -5,11 +5,13 @@ State changes here; the caller commits. Scores go to the grade outbox in the sam
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from content import score
@@ -17,7 +19,7 @@ from content.quiz import Question, Score
 
 from ..certificates import service as certificates
 from ..extensions import db
-from ..models import Activity, Lesson, ResourceLink, User
+from ..models import Activity, Lesson, LessonVersion, ResourceLink, User
 from ..models.base import utcnow
 from ..models.lessons import LessonAnswer, LessonProgress, LessonReflectionAnswer
 from ..services import outbox
@@ -44,18 +46,28 @@ class AnswerOutcome:
 # --- which lesson, which version ---------------------------------------------------------
 
 
+def lesson_gone() -> LessonError:
+    return LessonError(_("The lesson placed here is no longer available."), 404)
+
+
 def lesson_of(activity: Activity) -> Lesson:
     """The lesson an activity of kind "lesson" places; 404-style refusal when it is gone."""
-    lesson = db.session.scalars(select(Lesson).where(Lesson.public_id == activity.settings.get("lesson", ""))).first()
+    lesson = db.session.scalars(
+        select(Lesson).where(Lesson.public_id == activity.settings.get("lesson", ""))
+    ).first()
     if lesson is None or not lesson.is_published:
-        raise LessonError(_("The lesson placed here is no longer available."), 404)
+        raise lesson_gone()
     return lesson
 
 
 def max_attempts(activity: Activity) -> int:
     """Attempts allowed per knowledge check (the placement's setting, default 3)."""
+    return attempts_allowed(activity.settings)
+
+
+def attempts_allowed(settings: dict) -> int:
     try:
-        value = int(activity.settings.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
+        value = int(settings.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
     except (TypeError, ValueError):
         value = DEFAULT_MAX_ATTEMPTS
     return min(max(value, 1), MAX_ATTEMPTS_LIMIT)
@@ -84,7 +96,11 @@ def current_progress(activity: Activity, user: User, start: bool = True) -> Less
     if version is None:
         raise LessonError(_("The lesson placed here is no longer available."), 404)
     progress = LessonProgress(
-        activity_id=activity.id, user_id=user.id, version_id=version.id, possible=version.points_total, sections_read=[]
+        activity_id=activity.id,
+        user_id=user.id,
+        version_id=version.id,
+        possible=version.points_total,
+        sections_read=[],
     )
     try:
         with db.session.begin_nested():
@@ -92,6 +108,127 @@ def current_progress(activity: Activity, user: User, start: bool = True) -> Less
     except IntegrityError:  # the same learner started it in another tab a moment ago
         return _newest_progress(activity, user)
     return progress
+
+
+# --- the page: everything one view needs, read in one statement -----------------------------
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A placed activity and one learner's newest run on it, as the lesson page needs them.
+
+    Plain values read in one statement (no ORM objects): a returning learner's page is
+    served from this, the cached page shell and at most two more reads, and writes nothing."""
+
+    activity_id: int
+    context_id: int
+    kind: str
+    settings: dict
+    lesson_published: bool
+    floor: int  # completions of this version number or newer count
+    progress_id: int | None
+    user_id: int
+    version_id: int | None
+    version_public_id: str | None
+    version_number: int | None
+    version_certificate: bool | None  # the version offers a certificate
+    sections_read: list
+    completed_at: datetime | None
+    passed: bool
+    points: float
+    possible: int
+    percent: float
+    has_answers: bool
+    has_reflections: bool
+
+    @property
+    def needs_start(self) -> bool:
+        """No run yet, or the newest run is on a version a substantive one has replaced."""
+        return self.progress_id is None or (self.version_number or 0) < self.floor
+
+
+def _page_state_statement():
+    activity, lesson = Activity.__table__, Lesson.__table__
+    progress, version = LessonProgress.__table__, LessonVersion.__table__
+    runs, versions = progress.alias("runs"), version.alias("versions")
+    answers, reflections = LessonAnswer.__table__, LessonReflectionAnswer.__table__
+    newest = (
+        select(func.max(runs.c.id))
+        .where(runs.c.activity_id == activity.c.id, runs.c.user_id == bindparam("user_id"))
+        .scalar_subquery()
+    )
+    floor = select(func.max(versions.c.number)).where(
+        versions.c.lesson_id == lesson.c.id, versions.c.substantive
+    )
+    return (
+        select(
+            activity.c.id.label("activity_id"),
+            activity.c.context_id,
+            activity.c.kind,
+            activity.c.settings,
+            (func.coalesce(lesson.c.latest_version, 0) > 0).label("lesson_published"),
+            func.coalesce(floor.scalar_subquery(), 0).label("floor"),
+            progress.c.id.label("progress_id"),
+            progress.c.version_id,
+            version.c.public_id.label("version_public_id"),
+            version.c.number.label("version_number"),
+            version.c.certificate.label("version_certificate"),
+            progress.c.sections_read,
+            progress.c.completed_at,
+            progress.c.passed,
+            progress.c.points,
+            progress.c.possible,
+            progress.c.percent,
+            select(literal(1))
+            .where(answers.c.progress_id == progress.c.id)
+            .exists()
+            .label("has_answers"),
+            select(literal(1))
+            .where(reflections.c.progress_id == progress.c.id)
+            .exists()
+            .label("has_reflections"),
+        )
+        .select_from(
+            activity.outerjoin(
+                lesson, lesson.c.public_id == activity.c.settings["lesson"].as_string()
+            )
+            .outerjoin(progress, progress.c.id == newest)
+            .outerjoin(version, version.c.id == progress.c.version_id)
+        )
+        .where(activity.c.public_id == bindparam("public_id"))
+    )
+
+
+_PAGE_STATE = _page_state_statement()
+
+
+def page_state(public_id: str, user_id: int) -> PageState | None:
+    """The activity ``public_id`` and ``user_id``'s newest run on it; None when no such activity.
+
+    The caller checks course, kind and publication, then ``needs_start``."""
+    row = (
+        db.session.connection()
+        .execute(_PAGE_STATE, {"public_id": public_id, "user_id": user_id})
+        .first()
+    )
+    if row is None:
+        return None
+    state = PageState(**row._mapping, user_id=user_id)
+    return state if state.progress_id is not None else _without_run(state)
+
+
+def _without_run(state: PageState) -> PageState:
+    # Outer-joined columns of a missing run come back NULL; give them the defaults of a new run.
+    return dataclasses.replace(
+        state,
+        sections_read=[],
+        passed=False,
+        points=0.0,
+        possible=0,
+        percent=0.0,
+        has_answers=False,
+        has_reflections=False,
+    )
 
 
 def require_version(progress: LessonProgress, version_public_id: str | None) -> None:
@@ -108,9 +245,32 @@ def require_version(progress: LessonProgress, version_public_id: str | None) -> 
 def answers_of(progress: LessonProgress) -> dict[str, list[LessonAnswer]]:
     """Every attempt of this run, per question id, oldest first."""
     rows = db.session.scalars(
-        select(LessonAnswer).where(LessonAnswer.progress_id == progress.id).order_by(LessonAnswer.attempt)
+        select(LessonAnswer)
+        .where(LessonAnswer.progress_id == progress.id)
+        .order_by(LessonAnswer.attempt)
     )
-    grouped: dict[str, list[LessonAnswer]] = {}
+    return _by_question(rows)
+
+
+_ATTEMPTS = (
+    select(
+        *(
+            LessonAnswer.__table__.c[name]
+            for name in ("question_id", "attempt", "answer", "points", "possible", "correct")
+        )
+    )
+    .where(LessonAnswer.__table__.c.progress_id == bindparam("progress_id"))
+    .order_by(LessonAnswer.__table__.c.attempt)
+)
+
+
+def attempts_of(progress_id: int) -> dict[str, list[Row]]:
+    """Like ``answers_of``, as read-only rows (the page only shows them)."""
+    return _by_question(db.session.connection().execute(_ATTEMPTS, {"progress_id": progress_id}))
+
+
+def _by_question(rows) -> dict:
+    grouped: dict = {}
     for row in rows:
         grouped.setdefault(row.question_id, []).append(row)
     return grouped
@@ -135,7 +295,11 @@ def _clean(question: Question, values: list[str]) -> list[str]:
 
 
 def record_answer(
-    activity: Activity, progress: LessonProgress, question_id: str, values: list[str], link: ResourceLink | None
+    activity: Activity,
+    progress: LessonProgress,
+    question_id: str,
+    values: list[str],
+    link: ResourceLink | None,
 ) -> AnswerOutcome:
     """Score one attempt on the server and store it, unless the attempts ran out (409, nothing
     stored). Completion and the grade are brought up to date in the same transaction."""
@@ -146,16 +310,25 @@ def record_answer(
     if not cleaned:
         raise LessonError(_("Choose or write an answer before checking it."))
     allowed = max_attempts(activity)
-    used = db.session.scalar(
-        select(func.count()).select_from(LessonAnswer)
-        .where(LessonAnswer.progress_id == progress.id, LessonAnswer.question_id == question.id)
-    ) or 0
+    used = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LessonAnswer)
+            .where(LessonAnswer.progress_id == progress.id, LessonAnswer.question_id == question.id)
+        )
+        or 0
+    )
     if used >= allowed:
         raise LessonError(_attempts_used(allowed), 409)
     result = score(question, scoring_input(question, cleaned))
     row = LessonAnswer(
-        progress_id=progress.id, question_id=question.id, attempt=used + 1, answer=cleaned,
-        points=result.points, possible=result.possible, correct=result.correct,
+        progress_id=progress.id,
+        question_id=question.id,
+        attempt=used + 1,
+        answer=cleaned,
+        points=result.points,
+        possible=result.possible,
+        correct=result.correct,
     )
     try:
         with db.session.begin_nested():
@@ -177,7 +350,9 @@ def _attempts_used(allowed: int) -> str:
 # --- completion and the grade -------------------------------------------------------------
 
 
-def update_completion(activity: Activity, progress: LessonProgress, link: ResourceLink | None) -> None:
+def update_completion(
+    activity: Activity, progress: LessonProgress, link: ResourceLink | None
+) -> None:
     """Recompute the run's score (best attempt per check); complete it once every check is
     answered (or, without checks, every section is read); enqueue the grade when it changed."""
     version = progress.version
@@ -196,14 +371,23 @@ def update_completion(activity: Activity, progress: LessonProgress, link: Resour
         if not sections <= set(progress.sections_read):
             return
         points, possible, percent, passed = 0.0, 0, 100.0, True
-    progress.points, progress.possible, progress.percent, progress.passed = points, possible, percent, passed
+    progress.points, progress.possible, progress.percent, progress.passed = (
+        points,
+        possible,
+        percent,
+        passed,
+    )
     if progress.completed_at is None:
         progress.completed_at = utcnow()
     certificates.issue_if_earned(progress)  # same transaction as the completion
     if before == (True, passed, points):
         return
     if activity.score_maximum:
-        given = activity.score_maximum if not possible else round(activity.score_maximum * points / possible, 2)
+        given = (
+            activity.score_maximum
+            if not possible
+            else round(activity.score_maximum * points / possible, 2)
+        )
         outbox.enqueue_score(
             user=db.session.get(User, progress.user_id),
             score_given=min(given, activity.score_maximum),
@@ -218,7 +402,9 @@ def update_completion(activity: Activity, progress: LessonProgress, link: Resour
 # --- sections and reflections -------------------------------------------------------------
 
 
-def mark_read(activity: Activity, progress: LessonProgress, section_ids: list[str], link: ResourceLink | None) -> None:
+def mark_read(
+    activity: Activity, progress: LessonProgress, section_ids: list[str], link: ResourceLink | None
+) -> None:
     """Replace the set of sections the learner marked as read (unknown ids are ignored)."""
     known = [e["id"] for e in progress.version.toc if e.get("level") == 2]
     chosen = set(section_ids)
@@ -226,7 +412,9 @@ def mark_read(activity: Activity, progress: LessonProgress, section_ids: list[st
     update_completion(activity, progress, link)
 
 
-def save_reflection(progress: LessonProgress, reflection_id: str, text: str, shared: bool) -> LessonReflectionAnswer:
+def save_reflection(
+    progress: LessonProgress, reflection_id: str, text: str, shared: bool
+) -> LessonReflectionAnswer:
     """Keep what the learner wrote; ``shared`` lets the instructor see it."""
     if reflection_id not in {r.id for r in version_reflections(progress.version)}:
         raise LessonError(_("This reflection is not part of the lesson."), 404)
@@ -235,7 +423,8 @@ def save_reflection(progress: LessonProgress, reflection_id: str, text: str, sha
         raise LessonError(_("A reflection can have at most %(n)d characters.", n=MAX_REFLECTION))
     row = db.session.scalars(
         select(LessonReflectionAnswer).where(
-            LessonReflectionAnswer.progress_id == progress.id, LessonReflectionAnswer.reflection_id == reflection_id
+            LessonReflectionAnswer.progress_id == progress.id,
+            LessonReflectionAnswer.reflection_id == reflection_id,
         )
     ).first()
     if row is None:
@@ -245,6 +434,12 @@ def save_reflection(progress: LessonProgress, reflection_id: str, text: str, sha
     return row
 
 
-def reflections_of(progress: LessonProgress) -> dict[str, LessonReflectionAnswer]:
-    rows = db.session.scalars(select(LessonReflectionAnswer).where(LessonReflectionAnswer.progress_id == progress.id))
+_REFLECTIONS = select(
+    *(LessonReflectionAnswer.__table__.c[name] for name in ("reflection_id", "text", "shared"))
+).where(LessonReflectionAnswer.__table__.c.progress_id == bindparam("progress_id"))
+
+
+def reflections_of(progress_id: int) -> dict[str, Row]:
+    """What the learner wrote in this run, per reflection id (read-only rows for the page)."""
+    rows = db.session.connection().execute(_REFLECTIONS, {"progress_id": progress_id})
     return {r.reflection_id: r for r in rows}

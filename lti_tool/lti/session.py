@@ -26,8 +26,14 @@ TOKEN_PARAM = "lt"  # noqa: S105 - a parameter name, not a secret
 CSRF_FIELD = "csrf_token"
 
 
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="peerpath-launch-token")
+
+
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="peerpath-launch-token")
+    # Built once per key (tests run apps with different keys); signing itself stays per call.
+    return _serializer_for(current_app.config["SECRET_KEY"])
 
 
 def new_session_id() -> str:
@@ -126,9 +132,18 @@ def current_launch() -> LaunchSession:
     return g.launch
 
 
+def request_token() -> str:
+    """A fresh launch token for this request's links and forms: signed once, then reused."""
+    session_id = g.launch.id
+    signed = g.get("_launch_token")
+    if signed is None or signed[0] != session_id:
+        signed = g._launch_token = (session_id, issue_token(session_id))
+    return signed[1]
+
+
 def launch_url(endpoint: str, **values) -> str:
     """url_for that carries a fresh launch token, so the next page is authenticated."""
-    values[TOKEN_PARAM] = issue_token(g.launch.id)
+    values[TOKEN_PARAM] = request_token()
     return url_for(endpoint, **values)
 
 
@@ -138,7 +153,7 @@ def template_globals() -> dict:
         return {"launch": None, "launch_url": launch_url}
     return {
         "launch": launch,
-        "launch_token": issue_token(launch.id),
+        "launch_token": request_token(),
         "csrf_token": csrf_token_for(launch.id),
         "launch_url": launch_url,
     }
