@@ -15,6 +15,7 @@ from ..csv_export import csv_bytes, csv_download, utc_cell
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models.base import utcnow
+from ..models.reviews import MODE_PEOPLE
 from ..services import outbox
 from . import ReviewError, aggregation, assignments, calibration, dashboard, grading
 from .views import activity_and_assignment, bp, me
@@ -70,6 +71,8 @@ def _back(activity, done: str, anchor: str, n: int = 0):
 @launch_required(*STAFF)
 def dashboard_page(public_id: str):
     activity, assignment = activity_and_assignment(public_id)
+    if assignment.mode == MODE_PEOPLE:  # 360 has no grades: its own page, counts and results
+        return redirect(launch_url("reviews.people_manage", public_id=public_id), 303)
     return _dashboard(activity, assignment)
 
 
@@ -152,6 +155,8 @@ CSV_LABELS = {
 def export(public_id: str):
     """Every participant's work, grades and reviewing: UTF-8 with a BOM, formula-safe."""
     activity, assignment = activity_and_assignment(public_id)
+    if assignment.mode == MODE_PEOPLE:
+        raise ReviewError(_("360 feedback has no grades to export."), 404)
     board = dashboard.build(assignment, utcnow())
     labels = {key: label() for key, label in CSV_LABELS.items()}
     body = csv_bytes(dashboard.csv_rows(board, labels, utc_cell))

@@ -87,7 +87,7 @@ def render(activity: Activity, launch: LaunchSession):
 
 
 # View modules that add routes (and page sections) to the "reviews" blueprint.
-VIEW_MODULES = ("views", "review_views", "instructor_views", "grade_views")
+VIEW_MODULES = ("views", "review_views", "instructor_views", "grade_views", "people_views")
 
 
 def _blueprint():

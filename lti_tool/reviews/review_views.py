@@ -19,6 +19,7 @@ from ..lti.session import launch_required, launch_url
 from ..models import Review, ReviewAssignment, ReviewGroup, Submission, SubmissionFile, User
 from ..models.base import utcnow
 from ..models.reviews import (
+    MODE_PEOPLE,
     MODE_WORK,
     REVIEW_PRACTICE,
     REVIEW_REFERENCE,
@@ -139,6 +140,10 @@ def _label(assignment: ReviewAssignment, target: reviewing.Target, user: User) -
         return _("Practice review: %(title)s", title=sub.title)
     if target.kind == REVIEW_REFERENCE:
         return _("Reference assessment: %(title)s", title=sub.title)
+    if assignment.mode == MODE_PEOPLE:  # 360: the reviewer knows whom they give feedback
+        if target.kind == "self":
+            return _("Assess yourself")
+        return _("Feedback for %(name)s", name=sub.author.display_name)
     if target.kind == "self":
         return _("Assess your own work")
     number = next(
@@ -325,6 +330,8 @@ def _open_for(assignment: ReviewAssignment, kind: str) -> bool:
 @launch_required()
 def feedback(public_id: str):
     activity, assignment = activity_and_assignment(public_id)
+    if assignment.mode == MODE_PEOPLE:  # 360: only the anonymous aggregate, never one review
+        return redirect(launch_url("reviews.people_results", public_id=public_id), 303)
     sub = submissions.submission_of(assignment, me())
     if sub is None or sub.submitted_at is None:
         raise ReviewError(_("You have not submitted work in this peer review."), 404)

@@ -24,6 +24,7 @@ from ..models.base import utcnow
 from ..models.reviews import (
     DONE,
     LEASED,
+    MODE_PEOPLE,
     REVIEW_INSTRUCTOR,
     REVIEW_PEER,
     REVIEW_PRACTICE,
@@ -414,7 +415,16 @@ def readable(assignment: ReviewAssignment, public_id: str, user: User, staff: bo
     review = _review(assignment, public_id)
     if review is None:
         raise ReviewError(_("This review does not exist (any more)."), 404)
-    if staff or review.reviewer_id == user.id:
+    if review.reviewer_id == user.id:
+        return review
+    if assignment.mode == MODE_PEOPLE:  # 360: answers are seen only combined (people.results)
+        raise ReviewError(
+            _(
+                "In 360 feedback single answers are never shown: the person and the instructors see the combined results."
+            ),
+            403,
+        )
+    if staff:
         return review
     sub = review.submission
     if (
@@ -451,6 +461,8 @@ def _own_received(assignment: ReviewAssignment, user: User, public_id: str) -> R
     review = _review(assignment, public_id)
     if review is None or review.kind not in RECEIVED_KINDS or review.submitted_at is None:
         raise ReviewError(_("This review does not exist (any more)."), 404)
+    if assignment.mode == MODE_PEOPLE:
+        raise ReviewError(_("In 360 feedback answers are not rated one by one."), 403)
     sub = review.submission
     if sub.kind != SUBMISSION_WORK or not submissions.can_edit(sub, user):
         raise ReviewError(_("Only the authors of the work can rate the reviews it received."), 403)
