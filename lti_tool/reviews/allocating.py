@@ -176,6 +176,29 @@ def allocation_of(submission_id: int, reviewer_id: int) -> Allocation | None:
     ).first()
 
 
+def _claim(
+    assignment: ReviewAssignment,
+    submission_id: int,
+    reviewer_id: int,
+    source: str,
+    status: str,
+    expires: datetime | None,
+    now: datetime,
+) -> Allocation:
+    """The pair's allocation, created or taken over (one row per pair: the unique key)."""
+    row = allocation_of(submission_id, reviewer_id)
+    if row is None:
+        row = Allocation(
+            assignment_id=assignment.id,
+            submission_id=submission_id,
+            reviewer_id=reviewer_id,
+            created_at=now,
+        )
+        db.session.add(row)
+    row.source, row.status, row.lease_expires_at = source, status, expires
+    return row
+
+
 def _live(status: str, expires: datetime | None, now: datetime) -> bool:
     """An allocation that holds its reviewer: not withdrawn, and not a lease that ran out."""
     if status == WITHDRAWN:
@@ -462,21 +485,11 @@ def next_for(assignment: ReviewAssignment, reviewer: User, now: datetime | None 
     )
     if pick.submission_id is None:
         return Pulled(None, pick.reason)
-    expires = now + timedelta(minutes=assignment.lease_minutes)
-    row = allocation_of(pick.submission_id, reviewer.id)
-    if row is None:
-        row = Allocation(
-            assignment_id=assignment.id,
-            submission_id=pick.submission_id,
-            reviewer_id=reviewer.id,
-            source=QUEUE,
-            status=LEASED,
-            lease_expires_at=expires,
-            created_at=now,
-        )
-        db.session.add(row)
-    elif pick.reason != alloc.PickReason.RESUMED:
-        row.status, row.lease_expires_at = LEASED, expires  # their own expired lease, renewed
+    if pick.reason == alloc.PickReason.RESUMED:
+        row = allocation_of(pick.submission_id, reviewer.id)
+    else:  # a new lease, or the reviewer's own expired one renewed
+        expires = now + timedelta(minutes=assignment.lease_minutes)
+        row = _claim(assignment, pick.submission_id, reviewer.id, QUEUE, LEASED, expires, now)
     db.session.flush()
     return Pulled(row, pick.reason, pick.extra)
 
@@ -704,17 +717,8 @@ def assign(
         raise ReviewError(
             _("%(name)s already reviews this submission.", name=person.display_name), 409
         )
-    if row is None:
-        row = Allocation(
-            assignment_id=assignment.id,
-            submission_id=sub.id,
-            reviewer_id=person.id,
-            created_at=now,
-        )
-        db.session.add(row)
-    row.source, row.status, row.lease_expires_at = MANUAL, ALLOCATED, None
-    if _submitted_review(sub.id, person.id):
-        row.status = DONE
+    status = DONE if _submitted_review(sub.id, person.id) else ALLOCATED
+    row = _claim(assignment, sub.id, person.id, MANUAL, status, None, now)
     db.session.flush()
     return row
 
