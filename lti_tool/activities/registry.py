@@ -56,6 +56,13 @@ KINDS: dict[str, ActivityKind] = {}
 BUILTIN_KIND_MODULES = ["lti_tool.welcome", "lti_tool.lessons.kind", "lti_tool.reviews.kind", "lti_tool.coaching.kind"]
 
 
+def blueprint_of(package: str, modules: tuple[str, ...]) -> Blueprint:
+    """A kind's blueprint: `bp` of its first view module, after every listed module (each adds
+    routes to it) is imported."""
+    loaded = [importlib.import_module(f"{package}.{name}") for name in modules]
+    return loaded[0].bp
+
+
 def register(kind: ActivityKind) -> ActivityKind:
     if kind.key in KINDS and KINDS[kind.key] is not kind:
         raise ValueError(f"activity kind {kind.key!r} is registered twice")

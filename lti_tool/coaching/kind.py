@@ -62,16 +62,6 @@ def render(activity: Activity, launch: LaunchSession):
     return redirect(launch_url("coaching.page", public_id=activity.public_id), 303)
 
 
-def _blueprint():
-    import importlib
-
-    from .views import bp
-
-    for name in VIEW_MODULES:
-        importlib.import_module(f"{__package__}.{name}")
-    return bp
-
-
 COACHING = registry.register(
     ActivityKind(
         key=KIND,
@@ -82,7 +72,7 @@ COACHING = registry.register(
         render=render,
         spec_from_form=spec_from_form,
         picker_template="coaching/picker_fields.html",
-        blueprint=_blueprint(),
+        blueprint=registry.blueprint_of(__package__, VIEW_MODULES),
         on_placed=on_placed,
     )
 )

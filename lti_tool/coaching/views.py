@@ -5,11 +5,11 @@ this blueprint (listed in kind.VIEW_MODULES), adding sections to the page throug
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from ..activities.views import get_activity_for_launch
-from ..error_pages import _wants_json
+from ..error_pages import refusal
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import Activity, CoachingProgram, User
@@ -25,9 +25,13 @@ PAGE_SECTIONS: list = []
 @bp.errorhandler(CoachingError)
 def _refused(err: CoachingError):
     db.session.rollback()  # a refusal changes nothing
-    if _wants_json():
-        return jsonify({"error": err.message}), err.status
-    return render_template("coaching/refused.html", message=err.message), err.status
+    public_id = (request.view_args or {}).get("public_id")
+    back = (
+        (launch_url("coaching.page", public_id=public_id), _("Back to coaching"))
+        if public_id and g.get("launch")
+        else None
+    )
+    return refusal(err.message, err.status, back)
 
 
 def activity_and_program(public_id: str) -> tuple[Activity, CoachingProgram]:

@@ -91,13 +91,7 @@ VIEW_MODULES = ("views", "review_views", "instructor_views", "grade_views", "peo
 
 
 def _blueprint():
-    import importlib
-
-    from .views import bp
-
-    for name in VIEW_MODULES:
-        importlib.import_module(f"{__package__}.{name}")
-
+    bp = registry.blueprint_of(__package__, VIEW_MODULES)
     bp.add_app_template_global(rubric_choices, "review_rubric_choices")
     return bp
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, g, redirect, render_template, request
 from flask_babel import gettext as _
 
+from ..error_pages import refusal
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import Rubric
@@ -44,16 +45,21 @@ def _message(err: RubricError) -> str:
     return _(err.message, **err.params)
 
 
+def _back() -> tuple[str, str] | None:
+    launch = g.get("launch")
+    return (launch_url("reviews_rubrics.index"), _("Back to the rubrics")) if launch and launch.is_instructor else None
+
+
 @bp.errorhandler(ReviewError)
 def _refused(err: ReviewError):
     db.session.rollback()  # a refusal changes nothing
-    return render_template("reviews/rubrics/refused.html", message=err.message), err.status
+    return refusal(err.message, err.status, _back())
 
 
 @bp.errorhandler(RubricError)
 def _invalid(err: RubricError):
     db.session.rollback()
-    return render_template("reviews/rubrics/refused.html", message=_message(err)), 422
+    return refusal(_message(err), 422, _back())
 
 
 def _actor() -> rubrics.Actor:

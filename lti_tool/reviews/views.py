@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..activities.views import get_activity_for_launch
-from ..error_pages import _wants_json
+from ..error_pages import _wants_json, refusal
 from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import (
@@ -32,9 +32,13 @@ bp = Blueprint("reviews", __name__, url_prefix="/review")
 @bp.errorhandler(ReviewError)
 def _refused(err: ReviewError):
     db.session.rollback()  # a refusal changes nothing
-    if _wants_json():
-        return jsonify({"error": err.message}), err.status
-    return render_template("reviews/refused.html", message=err.message), err.status
+    public_id = (request.view_args or {}).get("public_id")
+    back = (
+        (launch_url("reviews.page", public_id=public_id), _("Back to the peer review"))
+        if public_id and g.get("launch")
+        else None
+    )
+    return refusal(err.message, err.status, back)
 
 
 def activity_and_assignment(public_id: str) -> tuple[Activity, ReviewAssignment]:
