@@ -275,6 +275,16 @@ def test_write_review_publish_place_fail_pass_grade_certificate_verify(lti, cont
     page.goto(f"{journey.course_url}/gradebook")
     expect(row).to_contain_text("5 / 5")
     journey.check_page("gradebook-passed")
+    # Both scores reached the AGS score endpoint, the failing one first.
+    history = requests.get(
+        f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}"
+        f"/lineitems/{placed['line_item']['id']}/scores",
+        timeout=10,
+    ).json()
+    assert [(h["userId"], h["scoreGiven"], h["scoreMaximum"]) for h in history] == [
+        (LEARNER.id, 2.0, float(POINTS)),
+        (LEARNER.id, float(POINTS), float(POINTS)),
+    ], history
 
     # 11. Anyone holding the certificate types the printed address: the public check page.
     page.goto(f"http://{printed_url}")
