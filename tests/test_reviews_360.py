@@ -143,6 +143,12 @@ def test_a_360_is_placed_ungraded_with_the_competency_starter_rubric(lti):
     page = said(learner.get(placed.path))
     assert "Colleagues giving you feedback" in page and "Your work" not in page
     assert "Nobody has asked you for feedback yet." in page
+    # A review of work has no 360 pages.
+    work = place_review(lti, "Pitch review")
+    learner = join(lti, work, SUBJECT)
+    for path in ("/people/nominations", "/people/results"):
+        missing = learner.get(work.path + path)
+        assert missing.status_code == 404 and "not 360 feedback" in said(missing)
 
 
 # --- nominations ------------------------------------------------------------------------------

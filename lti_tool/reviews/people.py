@@ -211,8 +211,20 @@ def nominate(
         status=PROPOSED,
         created_at=now or utcnow(),
     )
-    db.session.add(row)
-    db.session.flush()
+    return _insert(row, reviewer)
+
+
+def _insert(row: Nomination, reviewer: User) -> Nomination:
+    """Store a new nomination; the same pair stored a moment ago by another request is refused
+    (the unique constraint decides), never a server error."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        raise ReviewError(
+            _("%(name)s was nominated a moment ago. Reload the page.", name=reviewer.display_name),
+            409,
+        ) from None
     return row
 
 
@@ -349,8 +361,7 @@ def choose(
             nominated_by_id=instructor.id,
             created_at=now,
         )
-        db.session.add(row)
-        db.session.flush()
+        _insert(row, reviewer)
     _approve(assignment, row, instructor, now)
     db.session.flush()
     return row
