@@ -72,6 +72,9 @@ GRADES_RETRY_AFTER_MAX_SECONDS = 6 * 3600
 GRADES_POLL_SECONDS = 1.0
 # Timeout of one AGS call, in seconds.
 GRADES_HTTP_TIMEOUT = 10
+# How often the worker runs the activities' time-driven work (peer review phases moved by
+# their dates, work completed without reviews after the fallback days).
+HOUSEKEEPING_SECONDS = 60
 
 # --- Rosters (NRPS) -------------------------------------------------------------------
 # A course roster younger than this is not fetched again when a page asks for it.

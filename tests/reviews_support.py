@@ -71,3 +71,29 @@ def move_phase(instructor: Member, placed: Placed, phase: str) -> None:
 def said(response) -> str:
     """The page's text with HTML entities decoded (an apostrophe arrives as &#39;)."""
     return html.unescape(response.text)
+
+
+def settings_form(**changes) -> dict:
+    """Every field of the settings form with its default, changed by `changes`."""
+    form = {
+        "late_policy": "refuse",
+        "late_penalty_percent": "0",
+        "reviews_per_submission": "3",
+        "allocation_mode": "batch",
+        "lease_minutes": "60",
+        "small_cohort_fallback": "instructor",
+        "fallback_days": "3",
+        "anonymity": "double",
+        "calibration_examples": "0",
+        "aggregation": "weighted",
+        "trim_fraction": "0.2",
+        "outlier_threshold": "0.25",
+        "escalation_threshold": "0.4",
+        "feedback_release": "grading",
+        "nomination": "approved",
+        "min_responses": "3",
+        "allow_files": "yes",
+        "allow_links": "yes",
+    }
+    form.update(changes)
+    return form

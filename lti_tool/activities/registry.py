@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask
@@ -48,6 +49,9 @@ class ActivityKind:
     # Called in the placement's transaction once the Activity row exists (e.g. to create the
     # kind's own rows from the spec); raising ActivityFormError refuses the placement.
     on_placed: Callable[[Activity, ActivitySpec, LaunchSession], None] | None = None
+    # Time-driven work the worker runs every HOUSEKEEPING_SECONDS (phases moved by their dates,
+    # fallbacks that fall due): fn(now) -> how many things changed; it commits its own work.
+    housekeeping: Callable[[datetime], int] | None = None
 
 
 KINDS: dict[str, ActivityKind] = {}

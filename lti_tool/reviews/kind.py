@@ -90,6 +90,12 @@ def render(activity: Activity, launch: LaunchSession):
 VIEW_MODULES = ("views", "review_views", "instructor_views", "grade_views", "people_views")
 
 
+def _housekeeping(now):
+    from . import housekeeping
+
+    return housekeeping.run(now)
+
+
 def _blueprint():
     bp = registry.blueprint_of(__package__, VIEW_MODULES)
     bp.add_app_template_global(rubric_choices, "review_rubric_choices")
@@ -108,5 +114,6 @@ PEER_REVIEW = registry.register(
         picker_template="reviews/picker_fields.html",
         blueprint=_blueprint(),
         on_placed=on_placed,
+        housekeeping=_housekeeping,
     )
 )

@@ -7,9 +7,7 @@ Thin: the rules live in reviewing.py and allocating.py; these only turn requests
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, abort, g, redirect, render_template, request
+from flask import abort, g, redirect, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -27,7 +25,15 @@ from ..models.reviews import (
 )
 from . import ReviewError, allocating, assignments, reviewing, submissions
 from . import allocation as alloc
-from .views import PAGE_SECTIONS, activity_and_assignment, back, bp, course_people, me
+from .views import (
+    PAGE_SECTIONS,
+    activity_and_assignment,
+    back,
+    bp,
+    course_people,
+    file_response,
+    me,
+)
 
 
 def _staff() -> bool:
@@ -277,12 +283,7 @@ def review_file(public_id: str, submission_id: str, file_id: str):
     if not reviewing.author_names_shown(assignment, _staff()):
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else "bin"
         name = f"attachment-{number}.{ext}"
-    response = Response(item.data, mimetype=item.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(item, name)
 
 
 # --- reading one review -----------------------------------------------------------------------
@@ -357,6 +358,7 @@ def feedback(public_id: str):
         received=received,
         own=own,
         own_answers=reviewing.answers(rubric, own) if own is not None else [],
+        plan_saved=request.args.get("saved") == "plan",
     )
 
 
@@ -383,7 +385,9 @@ def revision_plan(public_id: str):
     activity, assignment = activity_and_assignment(public_id)
     reviewing.save_revision_plan(assignment, me(), request.form.get("revision_plan", ""))
     db.session.commit()
-    return redirect(launch_url("reviews.feedback", public_id=activity.public_id) + "#plan", 303)
+    return redirect(
+        launch_url("reviews.feedback", public_id=activity.public_id, saved="plan") + "#plan", 303
+    )
 
 
 # --- instructor: allocations ------------------------------------------------------------------

@@ -15,7 +15,6 @@ from ..extensions import db
 from ..lti.session import launch_required, launch_url
 from ..models import (
     Activity,
-    Allocation,
     Membership,
     ReviewAssignment,
     Submission,
@@ -142,20 +141,6 @@ def delete_file(public_id: str, file_id: str):
     return back(activity, "submission")
 
 
-def may_see_submission(submission: Submission, user: User) -> bool:
-    """Its authors, the instructors, and whoever was given it to review."""
-    if g.launch.is_instructor or submissions.can_edit(submission, user):
-        return True
-    return (
-        db.session.scalar(
-            select(Allocation.id).where(
-                Allocation.submission_id == submission.id, Allocation.reviewer_id == user.id
-            )
-        )
-        is not None
-    )
-
-
 @bp.get("/<public_id>/files/<file_id>")
 @launch_required()
 def download(public_id: str, file_id: str):
@@ -166,17 +151,16 @@ def download(public_id: str, file_id: str):
     submission = db.session.get(Submission, item.submission_id) if item is not None else None
     if item is None or submission is None or submission.assignment_id != assignment.id:
         abort(404, description=_("This file does not exist (any more)."))
-    if not may_see_submission(submission, me()):
-        abort(
-            403,
-            description=_(
-                "Only the authors, their reviewers and the instructors can open this file."
-            ),
-        )
+    # Reviewers open attachments through the reviewing pages, which name them as anonymity allows.
+    if not (g.launch.is_instructor or submissions.can_edit(submission, me())):
+        abort(403, description=_("Only the authors and the instructors can open this file here."))
+    return file_response(item, item.filename)
+
+
+def file_response(item: SubmissionFile, name: str) -> Response:
+    """An attachment as a download that no browser runs or sniffs."""
     response = Response(item.data, mimetype=item.content_type)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{_quote(item.filename)}"
-    )
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

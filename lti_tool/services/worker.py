@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..models.base import utcnow
 from ..models.grades import PENDING, SENDING, GradeOutbox
 from . import outbox
 
@@ -48,14 +49,37 @@ def _one_batch(app: Flask, batch: int | None, totals: Totals) -> int:
     return result.claimed
 
 
+def housekeeping(app: Flask) -> int:
+    """Each activity kind's time-driven work (phases moved by dates, fallbacks due)."""
+    from ..activities import registry
+
+    changed = 0
+    for kind in list(registry.KINDS.values()):
+        if kind.housekeeping is None:
+            continue
+        with app.app_context():
+            try:
+                changed += kind.housekeeping(utcnow())
+            except Exception:
+                log.exception("housekeeping of %s failed; trying again next round", kind.key)
+                db.session.rollback()
+    return changed
+
+
 def run(app: Flask, *, once: bool = False, batch: int | None = None, stop: threading.Event | None = None,
         poll_seconds: float | None = None) -> Totals:
-    """Deliver until `stop` is set; with once=True, until nothing is due right now."""
+    """Deliver until `stop` is set; with once=True, until nothing is due right now. Every
+    HOUSEKEEPING_SECONDS the kinds' time-driven work runs too (the grades it makes then go out)."""
     stop = stop or threading.Event()
     with app.app_context():
         poll = float(poll_seconds if poll_seconds is not None else outbox.setting("GRADES_POLL_SECONDS"))
+        every = float(app.config["HOUSEKEEPING_SECONDS"])
     totals = Totals()
+    next_housekeeping = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() >= next_housekeeping:
+            housekeeping(app)
+            next_housekeeping = time.monotonic() + every
         claimed = _one_batch(app, batch, totals)
         if claimed > 0:
             continue
