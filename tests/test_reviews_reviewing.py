@@ -222,6 +222,9 @@ def test_only_the_author_rates_helpfulness_from_1_to_5_and_writes_a_revision_pla
         f"{c.path}/feedback/plan", {"revision_plan": "Add a customer quote; cut slide 3."}
     )
     assert plan.status_code == 200 and "Add a customer quote; cut slide 3." in said(plan)
+    assert "Your revision plan is saved." in said(plan)  # said where the author is looking
     too_long = c.people[author].post(f"{c.path}/feedback/plan", {"revision_plan": "x" * 5001})
     assert too_long.status_code == 400
-    assert "Add a customer quote; cut slide 3." in said(c.people[author].get(f"{c.path}/feedback"))
+    again = said(c.people[author].get(f"{c.path}/feedback"))
+    assert "Add a customer quote; cut slide 3." in again
+    assert "Your revision plan is saved." not in again  # only right after saving

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 from lessons_support import Member
+from reviews_support import join, place_review
 from sqlalchemy import create_engine, select, text
 
 from lti_tool.extensions import db
@@ -286,6 +287,22 @@ def test_a_validation_error_names_the_criterion_keeps_the_typed_values_and_saves
     )
     assert "Criterion 3 (One thing to try next) is feedback only" in alert(refused.text)
     assert stored(lti, public_id).definition == before.definition
+
+
+def test_the_rubric_pages_link_back_to_the_peer_review_using_the_rubric(lti, staff):
+    placed = place_review(lti, title="Pitch review — ¿listo?")
+    teacher = join(lti, placed, INSTRUCTOR)
+    link = re.search(r'/rubrics/([0-9a-f-]{36})\?lt=[^"]*">Rubric: ', teacher.get(placed.path).text)
+    public_id = link.group(1)
+    back = re.compile(
+        rf'<a href="{re.escape(placed.path)}\?lt=[^"]+" dir="auto">Back to Pitch review — ¿listo\?</a>'
+    )
+    assert back.search(teacher.get(f"/rubrics/{public_id}").text)  # the editor
+    freeze(lti, public_id)
+    assert back.search(teacher.get(f"/rubrics/{public_id}").text)  # the read-only page
+    # A rubric no peer review uses has nowhere to go back to.
+    _unused, editor = new_rubric(staff)
+    assert "Back to " not in editor.text
 
 
 def test_copy_is_a_new_unfrozen_rubric_of_the_course(lti, staff):

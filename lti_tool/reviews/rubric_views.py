@@ -47,7 +47,11 @@ def _message(err: RubricError) -> str:
 
 def _back() -> tuple[str, str] | None:
     launch = g.get("launch")
-    return (launch_url("reviews_rubrics.index"), _("Back to the rubrics")) if launch and launch.is_instructor else None
+    return (
+        (launch_url("reviews_rubrics.index"), _("Back to the rubrics"))
+        if launch and launch.is_instructor
+        else None
+    )
 
 
 @bp.errorhandler(ReviewError)
@@ -154,6 +158,7 @@ def _editor_page(
         max_levels=MAX_LEVELS,
         blank_criterion=blank,
         blank_level=rubric_form.new_level() | {"_n": "__M__"},
+        used_in=rubrics.activities_using(rubric, _actor()),
     ), status
 
 
@@ -171,6 +176,7 @@ def _show_page(rubric: Rubric, actor: rubrics.Actor):
         document=rubric.definition,
         may_change=rubrics.may_change(rubric, actor),
         used=rubrics.usage(rubric),
+        used_in=rubrics.activities_using(rubric, actor),
         comment_labels=COMMENT_LABELS,
     )
 

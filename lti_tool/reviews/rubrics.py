@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import ReviewAssignment, Rubric
+from ..models import Activity, ReviewAssignment, Rubric
 from ..models.base import utcnow
 from . import ReviewError
 from .rubric import MAX_TITLE, N_, STARTER, RubricError, parse, to_document
@@ -97,6 +97,22 @@ def usage(rubric: Rubric) -> int:
         select(func.count())
         .select_from(ReviewAssignment)
         .where(ReviewAssignment.rubric_id == rubric.id)
+    )
+
+
+def activities_using(rubric: Rubric, actor: Actor) -> list[Activity]:
+    """The peer review activities of the actor's course that use this rubric, by title: the
+    rubric pages link back to them."""
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .join(ReviewAssignment, ReviewAssignment.activity_id == Activity.id)
+            .where(
+                ReviewAssignment.rubric_id == rubric.id,
+                ReviewAssignment.context_id == actor.context_id,
+            )
+            .order_by(Activity.title, Activity.id)
+        )
     )
 
 
