@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from coaching_support import place_coaching
 from lessons_support import Member
 from reviewing_support import pairs, submission_of, user_public_id
-from reviews_support import INSTRUCTOR, Placed, assignment, join, move_phase, place_review, said
+from reviews_support import (
+    INSTRUCTOR,
+    Placed,
+    assignment,
+    join,
+    move_phase,
+    place_review,
+    said,
+    settings_form,
+)
 from sqlalchemy import select
 from test_reviews_dashboard import _second_course
-from test_reviews_submissions import _settings_form
 
 from lti_tool.devlms import seed
 from lti_tool.extensions import db
@@ -83,7 +91,7 @@ def circle(lti, learners: list[str] | None = None, **settings) -> Circle:
     placed = place_review(lti, "Team 360", mode="people")
     teacher = join(lti, placed, INSTRUCTOR)
     if settings:
-        saved = teacher.post(f"{placed.path}/settings", _settings_form(**settings))
+        saved = teacher.post(f"{placed.path}/settings", settings_form(**settings))
         assert saved.status_code == 200, saved.text
     move_phase(teacher, placed, "submission")
     people = {user: join(lti, placed, user) for user in learners or [SUBJECT, *COLLEAGUES]}
@@ -342,7 +350,7 @@ def test_results_show_nothing_below_three_answers_then_only_anonymous_aggregates
 def test_min_responses_is_never_below_three_and_a_higher_one_holds_results_back(lti):
     placed = place_review(lti, "Team 360", mode="people")
     teacher = join(lti, placed, INSTRUCTOR)
-    refused = teacher.post(f"{placed.path}/settings", _settings_form(min_responses="2"))
+    refused = teacher.post(f"{placed.path}/settings", settings_form(min_responses="2"))
     assert refused.status_code == 400
     assert "Answers needed before 360 results show must be a whole number from 3 to 50" in said(
         refused
