@@ -433,6 +433,7 @@ class Phase:
     server_ms: list[float]  # from the access log
     client_cpu_ms: float  # per request, the client processes
     busy: float  # share of the machine's cores busy over the timed window (all processes)
+    other_cpu_ms: float  # per request, every other process on the machine meanwhile
 
     @property
     def per_second(self) -> float:
@@ -449,6 +450,7 @@ class Phase:
             "tool_cpu_ms_per_request": round(self.tool_cpu_ms, 2),
             "client_cpu_ms_per_request": round(self.client_cpu_ms, 2),
             "cpu_busy": round(self.busy, 3),
+            "other_cpu_ms_per_request": round(self.other_cpu_ms, 2),
             "errors": self.errors,
             "first_error": self.first_error,
         }
@@ -510,6 +512,8 @@ def timed(
     n = len(latencies)
     per = (lambda seconds: seconds * 1000 / n) if n else (lambda _s: float("nan"))
     busy = (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) if busy1[1] > busy0[1] else float("nan")
+    clients_cpu = sum(r.cpu_seconds for r in results)
+    busy_seconds = (busy1[0] - busy0[0]) / _servers.CLK_TCK
     return Phase(
         p.name,
         what,
@@ -521,8 +525,9 @@ def timed(
         latencies,
         per(cpu1 - cpu0),
         server,
-        per(sum(r.cpu_seconds for r in results)),
+        per(clients_cpu),
         busy,
+        per(max(0.0, busy_seconds - (cpu1 - cpu0) - clients_cpu)),
     )
 
 
@@ -611,19 +616,20 @@ def previews(
 def print_table(phases: list[Phase], extras: dict[str, dict[str, Any]]) -> None:
     print(
         f"{'config':10} {'load':9} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'server p50':>10} {'tool CPU ms/req':>15} {'client CPU':>10} {'CPU busy':>8} {'errors':>6}"
+        f"{'server p50':>10} {'CPU ms/req: tool':>16} {'clients':>7} {'others':>6} {'busy':>5} {'errors':>6}"
     )
-    print("-" * 112)
+    print("-" * 114)
     for ph in phases:
         f = ph.figures()
         print(
             f"{ph.config:10} {ph.what:9} {ph.clients:>7} {f['per_s']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
-            f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>15.2f} {f['client_cpu_ms_per_request']:>10.2f} "
-            f"{ph.busy:>8.0%} {ph.errors:>6}"
+            f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>16.2f} {f['client_cpu_ms_per_request']:>7.2f} "
+            f"{f['other_cpu_ms_per_request']:>6.2f} {ph.busy:>5.0%} {ph.errors:>6}"
         )
     print(
         "(bare = the same load on a page of this app that does nothing: gunicorn, Flask, the app's hooks, "
-        "the clients; tool CPU of bare counts its workers only)"
+        "the clients; others = CPU of every other process on the machine meanwhile, per request; "
+        "busy = share of both cores in use)"
     )
     for name, extra in extras.items():
         rt = extra.get("preview_round_trip_ms")
