@@ -42,9 +42,20 @@ def render_lesson_html(lesson: Lesson) -> RenderedLesson:
     )
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, *, top_heading: int = 1) -> str:
     """Render a short Markdown text (a review comment, a goal) to sanitised HTML.
 
-    Quiz and reflection blocks are not recognised here; they show as text.
+    Quiz and reflection blocks are not recognised here; they show as text. ``top_heading`` is
+    the level a ``#`` heading gets, for text shown under a page's own headings (a submission
+    under "Your work" starts at 4, so its headings never outrank the page's); deeper levels
+    follow, at most h6. Such headings get no id: the page's own anchors keep theirs.
     """
-    return sanitize_html(parser().render(text, {"nested": True}))
+    md = parser()
+    env = {"nested": True}
+    tokens = md.parse(text, env)
+    if top_heading != 1:
+        for token in tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(6, int(token.tag[1]) + top_heading - 1)}"
+                token.attrs.pop("id", None)
+    return sanitize_html(md.renderer.render(tokens, md.options, env))

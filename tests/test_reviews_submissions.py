@@ -72,6 +72,25 @@ def test_a_learner_submits_markdown_links_and_a_file_and_script_is_never_served(
     assert refused.status_code == 403 and "Only the authors and the instructors" in said(refused)
 
 
+def test_headings_in_the_work_never_outrank_the_pages_headings(lti):
+    placed = place_review(lti)
+    teacher = join(lti, placed, INSTRUCTOR)
+    move_phase(teacher, placed, "submission")
+    titled, untitled = join(lti, placed, "u-2001"), join(lti, placed, "u-2002")
+    for member, title in ((titled, "Q3 pitch"), (untitled, "")):
+        saved = member.post(
+            f"{placed.path}/submission",
+            {"title": title, "source": "# Plan\n\n## Costs\n\ntext", "action": "submit"},
+        )
+        assert saved.status_code == 200, saved.text
+    move_phase(teacher, placed, "review")  # the page now shows the work under "Your work" (h2)
+    page = titled.get(placed.path).text
+    assert "<h3>Q3 pitch</h3><h4>Plan</h4>" in page and "<h5>Costs</h5>" in page
+    assert "<h1>Plan</h1>" not in page
+    page = untitled.get(placed.path).text  # no title (h3): its headings start at h3
+    assert "<h3>Plan</h3>" in page and "<h4>Costs</h4>" in page
+
+
 def test_bad_files_and_links_are_refused_with_reasons_and_nothing_is_stored(lti):
     placed = place_review(lti)
     move_phase(join(lti, placed, INSTRUCTOR), placed, "submission")

@@ -643,7 +643,7 @@ def save_example(
             _("Participants have already practised on this example: add a new one instead."), 409
         )
     example.title, example.source, example.explanation = title, source, explanation
-    example.html = render_markdown(source)
+    example.html = render_markdown(source, top_heading=submissions.body_heading(title))
     example.updated_at = now
     db.session.flush()
     return example

@@ -167,6 +167,12 @@ def _links(raw: list[str]) -> list[str]:
     return links
 
 
+def body_heading(title: str) -> int:
+    """The level a work's ``#`` heading is shown at: below the page's "Your work" or "The work"
+    (h2) and the work's title (h3, when it has one), never outranking the page's headings."""
+    return 4 if title.strip() else 3
+
+
 def save(
     assignment: ReviewAssignment,
     user: User,
@@ -220,7 +226,9 @@ def save(
         db.session.add(submission)
     submission.title = title
     submission.source = source
-    submission.html = render_markdown(source) if source.strip() else ""
+    submission.html = (
+        render_markdown(source, top_heading=body_heading(title)) if source.strip() else ""
+    )
     submission.links = clean_links
     handed_in = submit and submission.submitted_at is None
     if handed_in:
