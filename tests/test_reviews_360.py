@@ -314,6 +314,15 @@ def test_results_show_nothing_below_three_answers_then_only_anonymous_aggregates
     assert draft.status_code == 200
     assert "Mango" not in said(c.results(SUBJECT))  # a draft is not an answer
     assert c.answer("u-2004", comment_keep="Mango: asks good questions").status_code == 200
+    # Enough answers, but colleagues may still answer: a change in the results would tell
+    # whoever knows who answered last what that person said, so nothing shows yet.
+    waiting = said(c.results(SUBJECT))
+    assert (
+        "3 of 4 colleagues have answered. Results appear when the instructor ends the answering"
+        in waiting
+    )
+    assert "Mango" not in waiting and "Average" not in waiting
+    move_phase(c.teacher, c.placed, "grading")
 
     page = said(c.results(SUBJECT))
     assert "3 colleagues answered." in page
@@ -364,6 +373,7 @@ def test_min_responses_is_never_below_three_and_a_higher_one_holds_results_back(
     assert "3 of 4 colleagues have answered; your results appear when at least 4 have." in page
     assert "Keep note" not in page
     assert c.answer(COLLEAGUES[3]).status_code == 200
+    move_phase(c.teacher, c.placed, "grading")
     assert "Keep note from u-2005" in said(c.results(SUBJECT))
 
 
@@ -380,6 +390,7 @@ def test_the_self_assessment_is_shown_beside_the_others_and_not_counted(lti):
     waiting = said(c.results(SUBJECT))
     assert "2 of 3 colleagues have answered" in waiting and "Self: my keep" not in waiting
     assert c.answer(COLLEAGUES[2]).status_code == 200
+    move_phase(c.teacher, c.placed, "grading")
     page = text_of(c.results(SUBJECT))
     assert "3 colleagues answered." in page
     assert "Your self-assessment: Consistently owns outcomes end to end" in page
@@ -398,6 +409,7 @@ def test_results_turn_into_a_coaching_goal_with_its_origin(lti):
     early = c.people[SUBJECT].post(f"{c.path}/people/goal", {"coaching": "x", "what": "Grow"})
     assert early.status_code == 409 and "not showing yet" in said(early)
     assert c.answer(COLLEAGUES[2]).status_code == 200
+    move_phase(c.teacher, c.placed, "grading")
 
     no_coaching = said(c.results(SUBJECT))
     assert "This course has no peer coaching activity yet" in no_coaching

@@ -443,7 +443,12 @@ def results(assignment: ReviewAssignment, subject: User) -> summary_of.Summary:
     require_people_mode(assignment)
     submission = subject_submission(assignment, subject)
     answers = _answers(assignment, submission) if submission is not None else []
-    return summary_of.summarise(reviewing.rubric_of(assignment), answers, assignment.min_responses)
+    return summary_of.summarise(
+        reviewing.rubric_of(assignment),
+        answers,
+        assignment.min_responses,
+        answering_closed=phases.passed(assignment.phase, phases.GRADING),
+    )
 
 
 def self_assessment(assignment: ReviewAssignment, subject: User) -> Review | None:

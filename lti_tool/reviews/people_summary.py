@@ -47,12 +47,15 @@ class CriterionResult:
 class Summary:
     answered: int
     needed: int
-    criteria: tuple[CriterionResult, ...] = ()  # empty below the threshold
-    overall: tuple[str, ...] = ()  # empty below the threshold
+    criteria: tuple[CriterionResult, ...] = ()  # empty below the threshold or while open
+    overall: tuple[str, ...] = ()  # empty below the threshold or while open
+    # Results show only once answering has ended: while answers still arrive, each change in
+    # the results would tell whoever knows who answered last what that person said.
+    answering_closed: bool = True
 
     @property
     def ready(self) -> bool:
-        return self.answered >= self.needed
+        return self.answered >= self.needed and self.answering_closed
 
     @property
     def scored(self) -> tuple[CriterionResult, ...]:
@@ -103,11 +106,14 @@ def _criterion(criterion: Criterion, answers: Sequence[Answer]) -> CriterionResu
     )
 
 
-def summarise(rubric: Rubric, answers: Sequence[Answer], min_responses: int) -> Summary:
-    """The results a person may see; below the threshold, only how many answered."""
+def summarise(
+    rubric: Rubric, answers: Sequence[Answer], min_responses: int, answering_closed: bool = True
+) -> Summary:
+    """The results a person may see; below the threshold, or while colleagues may still answer,
+    only how many answered."""
     need = needed(min_responses)
-    if len(answers) < need:
-        return Summary(len(answers), need)
+    if len(answers) < need or not answering_closed:
+        return Summary(len(answers), need, answering_closed=answering_closed)
     return Summary(
         len(answers),
         need,

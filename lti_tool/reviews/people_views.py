@@ -205,8 +205,15 @@ def people_results(public_id: str, person_id: str | None):
     return _results_page(activity, assignment, person_id)
 
 
-def _waiting_text(answered: int, asked: int, needed: int, mine: bool) -> str:
+def _waiting_text(answered: int, asked: int, needed: int, mine: bool, closed: bool) -> str:
     """How far the answers are, and from how many results show: nothing else below it."""
+    if answered >= needed and not closed:
+        return ngettext(
+            "%(num)d of %(asked)d colleagues has answered. Results appear when the instructor ends the answering (moves the review to grading), so that no single answer can be read from a change in the results.",
+            "%(num)d of %(asked)d colleagues have answered. Results appear when the instructor ends the answering (moves the review to grading), so that no single answer can be read from a change in the results.",
+            answered,
+            asked=asked,
+        )
     if mine:
         return ngettext(
             "%(num)d of %(asked)d colleagues has answered; your results appear when at least %(needed)d have.",
@@ -247,7 +254,9 @@ def _results_page(activity, assignment, person_id, error: str = "", form=None):
         made=people.goals_from(assignment, activity, subject) if mine else [],
         values=values or {},
         error=error,
-        waiting_text=_waiting_text(summary.answered, asked, summary.needed, mine),
+        waiting_text=_waiting_text(
+            summary.answered, asked, summary.needed, mine, summary.answering_closed
+        ),
     ), (400 if error else 200)
 
 

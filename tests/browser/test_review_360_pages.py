@@ -90,6 +90,7 @@ def test_nomination_and_results_pages_pass_axe(lti, context, a11y, shots) -> Non
 
     for reviewer in COLLEAGUES[1:3]:
         assert c.answer(reviewer).status_code == 200
+    move_phase(c.teacher, c.placed, "grading")  # results show once answering has ended
     _open(page, subject, f"{c.path}/people/results")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your 360 feedback")
     expect(page.get_by_role("heading", name="Ownership")).to_be_visible()
