@@ -642,19 +642,6 @@ def _person(assignment: ReviewAssignment, public_id: str) -> User:
     return person
 
 
-def _work(assignment: ReviewAssignment, public_id: str) -> Submission:
-    sub = db.session.scalars(
-        select(Submission).where(
-            Submission.public_id == public_id,
-            Submission.assignment_id == assignment.id,
-            Submission.kind == SUBMISSION_WORK,
-        )
-    ).first()
-    if sub is None or sub.submitted_at is None:
-        raise ReviewError(_("This submission does not exist (any more)."), 404)
-    return sub
-
-
 def _submitted_review(submission_id: int, reviewer_id: int) -> bool:
     return (
         db.session.scalar(
@@ -671,7 +658,7 @@ def _submitted_review(submission_id: int, reviewer_id: int) -> bool:
 
 def withdraw(assignment: ReviewAssignment, submission_id: str, reviewer_id: str) -> Allocation:
     """Take a submission away from its reviewer (the row stays, marked withdrawn)."""
-    sub = _work(assignment, submission_id)
+    sub = submissions.handed_in(assignment, submission_id)
     reviewer = _person(assignment, reviewer_id)
     row = allocation_of(sub.id, reviewer.id)
     if row is None or row.status == WITHDRAWN:
@@ -695,7 +682,7 @@ def assign(
 ) -> Allocation:
     """Give a submission to one more reviewer, by hand (never its authors or their group)."""
     now = now or utcnow()
-    sub = _work(assignment, submission_id)
+    sub = submissions.handed_in(assignment, submission_id)
     person = _person(assignment, reviewer_id)
     c = cohort(assignment)
     pure = c.submission(sub.id)

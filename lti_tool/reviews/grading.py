@@ -470,19 +470,6 @@ assignments.on_enter(phases.GRADING, _on_grading)
 # --- the instructor's decisions --------------------------------------------------------------
 
 
-def _work_submission(assignment: ReviewAssignment, public_id: str) -> Submission:
-    submission = db.session.scalars(
-        select(Submission).where(
-            Submission.public_id == public_id,
-            Submission.assignment_id == assignment.id,
-            Submission.kind == SUBMISSION_WORK,
-        )
-    ).first()
-    if submission is None or submission.submitted_at is None:
-        raise ReviewError(_("This work was not handed in to this peer review."), 404)
-    return submission
-
-
 def parse_score(raw: str) -> float:
     text = (raw or "").strip().replace(",", ".")
     try:
@@ -505,7 +492,7 @@ def override(
     """Set the work's grade by hand, with the reason; kept with who and when, never replaced
     by a recompute. Queued to the LMS at once if grades were already sent."""
     now = now or utcnow()
-    submission = _work_submission(assignment, submission_public_id)
+    submission = submissions.handed_in(assignment, submission_public_id)
     score = parse_score(raw_score)
     reason = (reason or "").strip()
     if not reason:

@@ -363,3 +363,17 @@ def submitted(assignment: ReviewAssignment) -> list[Submission]:
             .order_by(Submission.submitted_at, Submission.id)
         )
     )
+
+
+def handed_in(assignment: ReviewAssignment, public_id: str) -> Submission:
+    """A piece of work handed in to this peer review, or a 404 refusal."""
+    submission = db.session.scalars(
+        select(Submission).where(
+            Submission.public_id == public_id,
+            Submission.assignment_id == assignment.id,
+            Submission.kind == SUBMISSION_WORK,
+        )
+    ).first()
+    if submission is None or submission.submitted_at is None:
+        raise ReviewError(_("This work was not handed in to this peer review."), 404)
+    return submission
