@@ -554,9 +554,8 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
     phases: list[Phase] = []
     try:
         tool.start()
-        for token in (
-            p.learner_tokens
-        ):  # first opening records the start; timed views are returning learners
+        # The first opening records the start; timed views are returning learners.
+        for token in p.learner_tokens:
             status, data, _s = view(p, token, WARM_TIMEOUT)
             if status != 200:
                 raise RuntimeError(f"learner page: {status} {data[:300]!r}")
@@ -579,9 +578,7 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
             bp = dataclasses.replace(p, port=_servers.free_port())
             bare = gunicorn_bare(bp.port, p.env, log_dir, extra["page_bytes"]).start()
             try:
-                for token in p.learner_tokens[
-                    :20
-                ]:  # both workers have loaded the app before timing
+                for token in p.learner_tokens[:20]:
                     status, data, _s = bare_view(bp, token, WARM_TIMEOUT)
                     if status != 200:
                         raise RuntimeError(f"bare page: {status} {data[:300]!r}")
@@ -590,11 +587,81 @@ def run(name: str, args: argparse.Namespace) -> tuple[list[Phase], dict[str, Any
                 )
             finally:
                 bare.stop()
+        if "inprocess" in loads:
+            extra["inprocess"] = inprocess(p, args.inprocess_rounds)
     finally:
         tool.stop()
         if p.pg:
             p.pg.drop()
     return phases, extra
+
+
+class _OpcodeCounter:
+    """Python opcodes executed (sys.settrace): a measure of a request's work that, unlike
+    time, does not depend on what else the machine is doing (C code such as SQLite is not in it)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _trace(self, frame, event, _arg):
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            self.count += 1
+        return self._trace
+
+    def per_call(self, fn, calls: int = 20) -> float:
+        self.count = 0
+        sys.settrace(self._trace)
+        try:
+            for _ in range(calls):
+                fn()
+        finally:
+            sys.settrace(None)
+        return self.count / calls
+
+
+def inprocess(p: Prepared, rounds: int) -> dict[str, Any]:
+    """The tool's app in this process, no sockets: a returning learner's view and the bare page,
+    as Python opcodes per request and as this thread's CPU per request (median of interleaved
+    rounds of 50, so both see the same machine)."""
+    from werkzeug.test import EnvironBuilder
+
+    with _environ(p.env):
+        app = bare_wsgi()
+    query = {"lt": p.learner_tokens[0]}
+    environs = {
+        "views": EnvironBuilder(path=f"/learn/{p.activity}", query_string=query).get_environ(),
+        "bare": EnvironBuilder(path=BARE_PATH, query_string=query).get_environ(),
+    }
+
+    def call(environ: dict) -> None:
+        statuses: list[str] = []
+        b"".join(app.wsgi_app(dict(environ), lambda status, *_rest: statuses.append(status)))
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"in-process {environ['PATH_INFO']}: {statuses[0]}")
+
+    for environ in environs.values():
+        for _ in range(20):
+            call(environ)
+    counter = _OpcodeCounter()
+    out: dict[str, Any] = {
+        k: {"opcodes": round(counter.per_call(lambda e=e: call(e)))} for k, e in environs.items()
+    }
+    samples: dict[str, list[float]] = {k: [] for k in environs}
+    for _ in range(rounds):
+        for k, environ in environs.items():
+            start = time.thread_time()
+            for _ in range(50):
+                call(environ)
+            samples[k].append((time.thread_time() - start) * 1000 / 50)
+    for k, values in samples.items():
+        out[k]["cpu_ms_median"] = round(statistics.median(values), 3)
+        out[k]["cpu_ms_min"] = round(min(values), 3)
+    with app.app_context():
+        from lti_tool.extensions import db
+
+        db.engine.dispose()
+    return out
 
 
 def previews(
@@ -633,13 +700,20 @@ def print_table(phases: list[Phase], extras: dict[str, dict[str, Any]]) -> None:
     )
     for name, extra in extras.items():
         rt = extra.get("preview_round_trip_ms")
-        if rt is None:
-            continue
-        print(
-            f"{name}: preview round trip (one editor, sequential, {rt['samples']} samples): median {rt['p50']} ms, "
-            f"p95 {rt['p95']} ms, errors {rt['errors']}; lesson source {extra['lesson_source_bytes']} B, "
-            f"stored HTML {extra['lesson_html_bytes']} B, page {extra['page_bytes']} B"
-        )
+        if rt is not None:
+            print(
+                f"{name}: preview round trip (one editor, sequential, {rt['samples']} samples): median {rt['p50']} ms, "
+                f"p95 {rt['p95']} ms, errors {rt['errors']}; lesson source {extra['lesson_source_bytes']} B, "
+                f"stored HTML {extra['lesson_html_bytes']} B, page {extra['page_bytes']} B"
+            )
+        inproc = extra.get("inprocess")
+        if inproc is not None:
+            v, b = inproc["views"], inproc["bare"]
+            print(
+                f"{name}: in-process, per request: view {v['opcodes']} Python opcodes, CPU median "
+                f"{v['cpu_ms_median']} ms (min {v['cpu_ms_min']}); bare page {b['opcodes']} opcodes, "
+                f"{b['cpu_ms_median']} ms (min {b['cpu_ms_min']})"
+            )
     for ph in phases:
         if ph.first_error:
             print(f"{ph.config} {ph.what}: first error: {ph.first_error}")
@@ -655,9 +729,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preview-samples", type=int, default=200)
     parser.add_argument(
         "--loads",
-        default="views,previews,bare",
-        help="which loads to time (bare runs in the first configuration only)",
+        default="views,previews,bare,inprocess",
+        help="which loads to time (bare runs in the first configuration only; inprocess: the "
+        "view and the bare page in this process, opcodes and CPU per request)",
     )
+    parser.add_argument("--inprocess-rounds", type=int, default=20)
     parser.add_argument(
         "--quick", action="store_true", help="0.5 s warm-up + 2 s per load, 50 learners"
     )
