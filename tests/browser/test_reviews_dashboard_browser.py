@@ -43,16 +43,21 @@ def test_dashboard_override_with_the_keyboard_send_and_the_learners_grades(lti, 
     page.go_back()
 
     # Change the author's grade with the keyboard: a blank reason is refused next to the form.
+    # The form is folded under its row's "Change the grade" until it is opened.
     work = submission_public_id(group, AUTHOR)
     score = page.locator(f"#score-{work}")
-    score.focus()
+    expect(score).to_be_hidden()
+    page.locator(f'tr[data-submission="{work}"] summary').focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(score).to_be_focused()
     page.keyboard.type("88")
     page.keyboard.press("Tab")
     page.keyboard.type(" ")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator(f"#override-error-{work}")).to_contain_text("Give a reason")
-    expect(page.locator(f"#score-{work}")).to_have_value("88")  # what was typed is kept
+    expect(page.locator(f"#score-{work}")).to_have_value("88")  # kept, its fold open
     a11y.check(page.main_frame, "dashboard with an override error")
     page.locator(f"#reason-{work}").fill("Checked the deck with the team.")
     page.locator(f"#reason-{work}").press("Tab")
