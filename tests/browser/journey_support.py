@@ -1,15 +1,20 @@
-"""Helpers for browser journeys through the dev LMS: launches, per-page checks, page problems.
+"""Helpers for browser journeys through the dev LMS: launches, placing an activity with Deep
+Linking, per-page checks, submitting forms under load, the grade sender and the gradebook.
 
-Shared by the lesson authoring and the whole lesson journey tests (import from `journey_support`).
+Shared by the lesson authoring, lesson journey and coaching journey tests (import from
+`journey_support`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import ConsoleMessage, Dialog, Frame, FrameLocator, Page, expect
+import requests
+from playwright.sync_api import ConsoleMessage, Dialog, Expect, Frame, FrameLocator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lti_tool.devlms import seed
+from lti_tool.services import oauth, worker
 
 TOOL_FRAME = "iframe[name=tool-frame]"
 CHECKLIST = ("Accurate", "Clear", "Right length", "Inclusive language")
@@ -18,6 +23,37 @@ CHECKLIST = ("Accurate", "Clear", "Right length", "Inclusive language")
 def person(person_id: str) -> seed.SeedPerson:
     """A seeded person of the demo course by id (learners and instructors)."""
     return next(p for p in (*seed.INSTRUCTORS, *seed.LEARNERS) if p.id == person_id)
+
+
+def patient_expect(timeout: float = 30_000) -> Expect:
+    """A test module's own `expect` with patient waits for what a person would see on a busy
+    machine (`expect.set_options` is process-wide: it would change every other module's)."""
+    own = Expect()
+    own.set_options(timeout=timeout)
+    return own
+
+
+def deliver_grades(lti) -> worker.Totals:
+    """Run the grade sender (as `peerpath worker` does) until the outbox is empty."""
+    totals = worker.drain(lti.app, timeout=30)
+    assert totals.counts.get("delivered", 0) >= 1, totals
+    return totals
+
+
+def placed_link(lti, title: str) -> dict[str, Any]:
+    """The dev LMS's one link of the course with this title (with its line item, if graded)."""
+    links = requests.get(f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/links", timeout=10)
+    (placed,) = [link for link in links.json() if link["title"] == title]
+    return placed
+
+
+def scores_received(lti, line_item: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(learner, score given, maximum) of every score the dev LMS's AGS endpoint took, in order."""
+    history = requests.get(
+        f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/lineitems/{line_item['id']}/scores",
+        timeout=10,
+    ).json()
+    return [(h["userId"], h["scoreGiven"], h["scoreMaximum"]) for h in history]
 
 
 class PageProblems:
@@ -50,6 +86,18 @@ class Journey:
     def __init__(self, page: Page, lti: Any, a11y: Any, shots: Any):
         self.page, self.lti, self.a11y, self.shots = page, lti, a11y, shots
         self.course_url = f"{lti.lms_url}/courses/{lti.course.course_id}"
+        self.problems: PageProblems | None = None
+
+    @classmethod
+    def start(cls, context: Any, lti: Any, a11y: Any, shots: Any, timeout: float) -> Journey:
+        """A new page with patient actions (``timeout`` ms) and its problems recorded in
+        ``journey.problems``; the grade sender's token cache emptied, so it asks this test's
+        dev LMS for its own token."""
+        oauth.tokens.clear()
+        context.set_default_timeout(timeout)
+        journey = cls(context.new_page(), lti, a11y, shots)
+        journey.problems = PageProblems(journey.page)
+        return journey
 
     @property
     def tool(self) -> FrameLocator:
@@ -92,6 +140,51 @@ class Journey:
             except AssertionError:
                 if attempt == 1:
                     raise
+
+    def submit(self, button: Any, done: Any, timeout: float = 45_000) -> None:
+        """Press a form's button once, then wait for ``done`` to be visible. Pressed again only
+        when no request left the browser (a click lost while the frame settled): a form is
+        never sent twice, however slowly the server answers."""
+        for attempt in range(2):
+            try:
+                with self.page.expect_request(lambda r: r.is_navigation_request(), timeout=10_000):
+                    button.click()
+            except PlaywrightTimeoutError:
+                if attempt == 1:
+                    raise
+                continue
+            expect(done).to_be_visible(timeout=timeout)
+            return
+
+    def open_picker(self, who: seed.SeedPerson) -> None:
+        """On the course page: "Add an activity with PeerPath" as an instructor (Deep Linking)."""
+        self.click_until(
+            self.page.get_by_role("link", name=f"Add an activity with PeerPath as {who.name}"),
+            self.tool.get_by_role("heading", level=1, name="Add a PeerPath activity"),
+        )
+
+    def add_to_course(self) -> None:
+        """The picker's "Add to course": the tool posts the deep-linking response and the LMS
+        takes the whole page back to the course."""
+        self.tool.get_by_role("button", name="Add to course").click()
+        self.page.wait_for_url(self.course_url, timeout=30_000)
+
+    def place(self, title: str, points: float, step: str) -> dict[str, Any]:
+        """ "Add to course" in the picker; the course page lists the activity graded out of
+        ``points`` (checked as ``step``); returns the dev LMS's link with its gradebook column."""
+        self.add_to_course()
+        card = self.page.locator(".activity", has=self.page.get_by_role("heading", name=title))
+        expect(card).to_contain_text(f"graded out of {points:g}", timeout=30_000)
+        self.check_page(step)
+        placed = placed_link(self.lti, title)
+        assert placed["line_item"] is not None, placed
+        assert placed["line_item"]["score_maximum"] == float(points), placed
+        return placed
+
+    def open_gradebook(self) -> None:
+        """The course's Gradebook page, by its link on the course page."""
+        self.page.get_by_role("link", name="Gradebook").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Gradebook")
 
     def launch(self, link_title: str, who: seed.SeedPerson) -> None:
         """From the course page, launch one of its activities as one of its people."""

@@ -18,11 +18,16 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
-from journey_support import Journey, PageProblems, person
+from journey_support import (
+    Journey,
+    PageProblems,
+    deliver_grades,
+    person,
+    scores_received,
+)
 from playwright.sync_api import expect
 
-from lti_tool.services import oauth, worker
+from lti_tool.services import oauth
 
 # About 30 s on an idle machine; three times that on a busy one: room beyond the 180 s default.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -74,12 +79,6 @@ Which comments invite a conversation? Choose all that apply.
 CODE = re.compile(r"PP(?:-[0-9A-Z]{4}){7}")
 
 expect.set_options(timeout=10_000)
-
-
-def deliver_grades(lti) -> None:
-    """Run the grade sender (as `peerpath worker` does) until the outbox is empty."""
-    totals = worker.drain(lti.app, timeout=30)
-    assert totals.counts.get("delivered", 0) >= 1, totals
 
 
 def pdf_text(path: Path) -> str:
@@ -184,8 +183,7 @@ def test_write_review_publish_place_fail_pass_grade_certificate_verify(lti, cont
     # 5. The instructor places it with Deep Linking; the picker lists the published lesson.
     page.goto(journey.course_url)
     journey.check_page("course-before")
-    page.get_by_role("link", name=f"Add an activity with PeerPath as {INSTRUCTOR.name}").click()
-    expect(tool.get_by_role("heading", level=1)).to_have_text("Add a PeerPath activity")
+    journey.open_picker(INSTRUCTOR)
     choice = tool.get_by_label(TITLE)
     expect(choice).to_have_count(1)
     expect(tool.locator(".pp-lesson-picker")).to_contain_text(f"graded, {POINTS} points")
@@ -194,16 +192,7 @@ def test_write_review_publish_place_fail_pass_grade_certificate_verify(lti, cont
     choice.check()
     attempts = tool.get_by_label("Attempts per knowledge check")
     attempts.fill(str(ATTEMPTS))
-    tool.get_by_role("button", name="Add to course").click()
-    # The tool posts the deep-linking response; the LMS takes the whole page back to the course.
-    page.wait_for_url(journey.course_url, timeout=20_000)
-    card = page.locator(".activity", has=page.get_by_role("heading", name=TITLE))
-    expect(card).to_contain_text(f"graded out of {POINTS}")
-    journey.check_page("course-with-the-lesson")
-    links = requests.get(f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/links", timeout=10)
-    (placed,) = [link for link in links.json() if link["title"] == TITLE]
-    assert placed["line_item"] is not None, placed
-    assert placed["line_item"]["score_maximum"] == float(POINTS)
+    placed = journey.place(TITLE, POINTS, "course-with-the-lesson")
 
     # 6. The learner: one check right, the other wrong -> completed, not passed.
     journey.launch(TITLE, LEARNER)
@@ -230,8 +219,7 @@ def test_write_review_publish_place_fail_pass_grade_certificate_verify(lti, cont
 
     # 7. The grade sender delivers the failing score: the LMS gradebook shows 2 out of 5.
     deliver_grades(lti)
-    page.get_by_role("link", name="Gradebook").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Gradebook")
+    journey.open_gradebook()
     expect(page.get_by_role("columnheader", name=TITLE)).to_contain_text(f"out of {POINTS}")
     row = page.get_by_role("row", name=LEARNER.name)
     expect(row).to_contain_text("2 / 5")
@@ -276,15 +264,10 @@ def test_write_review_publish_place_fail_pass_grade_certificate_verify(lti, cont
     expect(row).to_contain_text("5 / 5")
     journey.check_page("gradebook-passed")
     # Both scores reached the AGS score endpoint, the failing one first.
-    history = requests.get(
-        f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}"
-        f"/lineitems/{placed['line_item']['id']}/scores",
-        timeout=10,
-    ).json()
-    assert [(h["userId"], h["scoreGiven"], h["scoreMaximum"]) for h in history] == [
+    assert scores_received(lti, placed["line_item"]) == [
         (LEARNER.id, 2.0, float(POINTS)),
         (LEARNER.id, float(POINTS), float(POINTS)),
-    ], history
+    ]
 
     # 11. Anyone holding the certificate types the printed address: the public check page.
     page.goto(f"http://{printed_url}")
