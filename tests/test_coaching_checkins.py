@@ -4,6 +4,7 @@ instructor); the private calendar feed (RFC 5545) and resetting its address."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,36 @@ def test_the_owner_checks_in_and_only_their_coach_gives_feedback(lti):
     # Latest wins: the coach rewrites it.
     coach.post(feedback_path, {"coach_feedback": "Book the second call this week"})
     assert c.checkins(goal)[0].coach_feedback == "Book the second call this week"
+
+
+def _section(page, section_id: str) -> str:
+    """The HTML of one <section> of a page (the goal page's sections are not nested)."""
+    found = re.search(rf'<section[^>]*\bid="{section_id}"[^>]*>(.*?)</section>', page.text, re.S)
+    assert found, f"no section #{section_id} in the page"
+    return found.group(1)
+
+
+def test_each_change_is_confirmed_in_the_section_the_page_opens_at(lti):
+    """A check-in, a milestone and closing the goal send the owner back to that section's
+    anchor, below the top of the page: the confirmation is there, once, where they look."""
+    c = circle(lti)
+    c.pair("u-2001", "u-2002")
+    goal = c.set_goal("u-2002")
+    owner = c.member("u-2002")
+    for path, data, section, text in (
+        (
+            "checkins",
+            {"progress": "20", "went_well": "First call"},
+            "checkins",
+            "Your check-in is recorded.",
+        ),
+        ("milestones", {"milestone": "Shadow Ana"}, "milestones", "Milestones updated."),
+        ("close", {"reflection": "I led one."}, "completion", "The goal is closed."),
+    ):
+        page = owner.post(f"{c.goal_path(goal)}/{path}", data)
+        assert page.status_code == 200, page.text
+        assert page.text.count('id="saved"') == 1, page.text
+        assert text in _section(page, section), (section, page.text)
 
 
 def test_a_bad_check_in_is_refused_with_the_reason_and_the_typed_text_kept(lti):

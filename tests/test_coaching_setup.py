@@ -77,7 +77,8 @@ def test_settings_validate_and_learners_are_refused(lti):
         and "Days between check-ins must be a whole number from 1 to 90" in said(bad)
     )
     assert program(lti, placed).cadence_days == 14
-    assert teacher.post(f"{placed.path}/settings", form).status_code == 200
+    saved = teacher.post(f"{placed.path}/settings", form)
+    assert saved.status_code == 200 and "The settings are saved." in said(saved), said(saved)
     p = program(lti, placed)
     assert (
         p.goal_visibility,

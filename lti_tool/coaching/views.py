@@ -47,9 +47,9 @@ def me() -> User:
     return g.launch.user
 
 
-def back(activity: Activity, anchor: str = ""):
+def back(activity: Activity, anchor: str = "", **args: str):
     return redirect(
-        launch_url("coaching.page", public_id=activity.public_id)
+        launch_url("coaching.page", public_id=activity.public_id, **args)
         + (f"#{anchor}" if anchor else ""),
         303,
     )
@@ -64,6 +64,7 @@ def page(public_id: str):
         activity=activity,
         program=program,
         sections=[hook(activity, program) for hook in PAGE_SECTIONS],
+        settings_saved=request.args.get("saved") == "settings" and g.launch.is_instructor,
     )
 
 
@@ -80,7 +81,7 @@ def settings(public_id: str):
             error = err.message
         else:
             db.session.commit()
-            return back(activity)
+            return back(activity, saved="settings")
     return render_template(
         "coaching/settings.html",
         activity=activity,
