@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True
     )
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    babel.init_app(app, locale_selector=i18n.shown_language, timezone_selector=i18n.select_timezone)
     db_setup.install_sqlite_pragmas()
     security.init_app(app)
     i18n.init_app(app)

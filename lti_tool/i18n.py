@@ -34,14 +34,26 @@ def select_timezone() -> str | None:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def _available() -> frozenset[str]:
+    """The catalogues shipped (read once per app: they only change with a deploy)."""
+    cached = current_app.extensions.get("peerpath_catalogues")
+    if cached is None:
+        cached = frozenset(str(loc) for loc in babel.list_translations())
+        current_app.extensions["peerpath_catalogues"] = cached
+    return cached
+
+
 def shown_language() -> str:
     """The language the interface text is actually in: a catalogue we ship, else the default.
 
     Declaring the person's locale on English fallback text would make screen readers read
     it with the wrong voice (WCAG 3.1.1), and an RTL locale would mirror English sentences.
+    Dates and numbers are formatted in it too: a Ukrainian date inside an English sentence
+    reads as a mistake ("due on 16 груд. 2026 р.."); with a catalogue for the person's
+    language, both switch together.
     """
     wanted = (select_locale() or "").replace("-", "_")
-    available = {str(loc) for loc in babel.list_translations()}
+    available = _available()
     if wanted in available:
         return wanted
     language = wanted.split("_")[0].lower()
