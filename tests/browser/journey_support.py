@@ -1,7 +1,7 @@
 """Helpers for browser journeys through the dev LMS: launches, placing an activity with Deep
 Linking, per-page checks, submitting forms under load, the grade sender and the gradebook.
 
-Shared by the lesson authoring, lesson journey and coaching journey tests (import from
+Shared by the lesson authoring, lesson, coaching and peer review journey tests (import from
 `journey_support`).
 """
 
@@ -10,7 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from playwright.sync_api import ConsoleMessage, Dialog, Expect, Frame, FrameLocator, Page, expect
+from playwright.sync_api import (
+    ConsoleMessage,
+    Dialog,
+    Expect,
+    Frame,
+    FrameLocator,
+    Locator,
+    Page,
+    expect,
+)
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lti_tool.devlms import seed
@@ -54,6 +64,29 @@ def scores_received(lti, line_item: dict[str, Any]) -> list[tuple[str, float, fl
         timeout=10,
     ).json()
     return [(h["userId"], h["scoreGiven"], h["scoreMaximum"]) for h in history]
+
+
+def line_items(lti) -> list[dict[str, Any]]:
+    """The course's gradebook columns in the Gradebook page's order (id, label, maximum),
+    a tool's extra line items (created through AGS) included."""
+    book = requests.get(
+        f"{lti.lms_url}/api/_dev/courses/{lti.course.course_id}/gradebook", timeout=10
+    ).json()
+    return [
+        {"id": c["lineitem_id"], "label": c["label"], "score_maximum": c["scoreMaximum"]}
+        for c in book["line_items"]
+    ]
+
+
+def tick(target: Locator) -> None:
+    """Check a radio button or a box; once more if the click was lost while the frame settled
+    (on a loaded machine Playwright then says the click "did not change its state")."""
+    try:
+        target.check()
+    except PlaywrightError as err:
+        if "did not change its state" not in str(err):
+            raise
+        target.check()
 
 
 class PageProblems:
