@@ -350,3 +350,33 @@ def test_grading_opened_by_its_date_computes_the_grades_without_anyone_on_the_pa
     with lti.app.app_context():
         reviewers = {g.user_id for g in db.session.scalars(select(ReviewerGrade))}
         assert reviewers == {user("u-2002").id, user("u-2003").id}
+
+
+def test_a_rating_after_grades_were_sent_updates_the_reviewers_grade_in_the_gradebook(lti):
+    group = cohort(lti, [AUTHOR, "u-2002", "u-2003"], aggregation="median")
+    rated = review(group, "u-2002", AUTHOR, 100.0)
+    review(group, "u-2003", AUTHOR, 50.0)
+    review(group, AUTHOR, "u-2002", 66.67)
+    review(group, "u-2003", "u-2002", 66.67)
+    review(group, AUTHOR, "u-2003", 83.33)
+    review(group, "u-2002", "u-2003", 83.33)
+    move_phase(group.teacher, group.placed, "grading")
+    assert group.teacher.post(f"{group.path}/grades/send").status_code == 200
+    worker.drain(lti.app, timeout=30)
+    with lti.app.app_context():
+        reviewer_id = db.session.scalars(select(User.id).where(User.sub == "u-2002")).one()
+        before = db.session.scalars(
+            select(ReviewerGrade.grade).where(ReviewerGrade.user_id == reviewer_id)
+        ).one()
+
+    # The author rates the review through the page; nobody presses Recompute or Send.
+    response = group[AUTHOR].post(f"{group.path}/reviews/{rated}/rating", {"helpfulness": "1"})
+    assert response.status_code == 200
+    with lti.app.app_context():
+        after = db.session.scalars(
+            select(ReviewerGrade.grade).where(ReviewerGrade.user_id == reviewer_id)
+        ).one()
+    assert after < before  # "not helpful" lowers the reviewing grade
+    worker.drain(lti.app, timeout=30)
+    reviewing = [c for c in gradebook(lti) if c.get("tag") == "peerpath-reviewing"][0]
+    assert reviewing["results"]["u-2002"]["scoreGiven"] == after

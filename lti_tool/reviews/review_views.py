@@ -23,7 +23,7 @@ from ..models.reviews import (
     REVIEW_REFERENCE,
     SUBMISSION_EXAMPLE,
 )
-from . import ReviewError, allocating, assignments, reviewing, submissions
+from . import ReviewError, allocating, assignments, grading, phases, reviewing, submissions
 from . import allocation as alloc
 from .views import (
     PAGE_SECTIONS,
@@ -373,6 +373,10 @@ def rate_review(public_id: str, review_id: str):
         request.form.get("helpfulness", ""),
         request.form.get("helpfulness_comment", ""),
     )
+    if assignment.mode == "work" and phases.passed(assignment.phase, phases.GRADING):
+        # A rating changes its reviewer's reviewing grade: the preview follows at once, and
+        # once grades were sent the new grade is queued in this same transaction.
+        grading.compute_grades(assignment)
     db.session.commit()
     return redirect(
         launch_url("reviews.feedback", public_id=activity.public_id) + f"#r-{review.public_id}", 303
