@@ -1,12 +1,13 @@
 """Certificates of completion: a Jinja template rendered to PDF by WeasyPrint, one or thousands.
 
-Bulk issue renders multi-page batches in worker processes and splits them into files with pypdf.
+Certificates are laid out as one multi-page document per batch (bulk issue: batches in worker
+processes) and written out one PDF file per certificate (certificate_pdf.py), each with its
+QR code (certificate_qr.py) and its own metadata.
 """
 
 from __future__ import annotations
 
 import atexit
-import io
 import multiprocessing
 import os
 import re
@@ -19,10 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
+from .certificate_pdf import PageFile, page_files
+from .certificate_qr import qr_matrix, qr_operators
 from .errors import ContentError
 
 Paper = Literal["A4", "Letter"]
@@ -116,11 +117,6 @@ def _date_text(day: date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
-@lru_cache(maxsize=4096)
-def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=1, border=0, omitsize=True, dark="#0f4c5c")
-
-
 @lru_cache(maxsize=4)
 def _jinja(template_dir: str) -> Environment:
     return Environment(
@@ -129,6 +125,9 @@ def _jinja(template_dir: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+_BETWEEN_TAGS = re.compile(r">\s+<")  # user text is escaped: no raw < or > in it
 
 
 def certificate_html(items: list[CertificateData], template_dir: Path = TEMPLATE_DIR) -> str:
@@ -145,26 +144,16 @@ def certificate_html(items: list[CertificateData], template_dir: Path = TEMPLATE
                 "date_text": _date_text(c.issued_on),
                 "verification_code": c.verification_code,
                 "verification_url_text": c.verification_url.split("://", 1)[-1],
-                "qr_svg": Markup(_qr_svg(c.verification_url)),  # noqa: S704 - segno output, no user text
                 "name_size": _size_class(c.learner_name, 28, 44),
                 "title_size": _size_class(c.title, 70, 70),
             }
         )
-    first = items[0]
-    single = len(items) == 1
-    return (
+    html = (
         _jinja(str(template_dir))
         .get_template("certificate.html")
-        .render(
-            certificates=pages,
-            language=first.language,
-            meta_title=f"Certificate: {first.title}"
-            if single
-            else f"{len(items)} PeerPath certificates",
-            meta_author=first.organisation,
-            meta_subject=_subject(first) if single else "Certificates of completion",
-        )
+        .render(certificates=pages, language=items[0].language)
     )
+    return _BETWEEN_TAGS.sub("><", html)
 
 
 def _subject(c: CertificateData) -> str:
@@ -184,21 +173,37 @@ class _Renderer:
         self.base_css = CSS(filename=str(css_path), font_config=self.font_config)
         self.paper_css = {
             name: CSS(
-                string=f"@page {{ size: {size}; margin: 0 }} :root {{ --page-height: {height} }}",
+                string=f"@page {{ size: {size}; margin: 9mm; background: #fbf8f2 }}"
+                f" .certificate {{ height: calc({height} - 18mm) }}",
                 font_config=self.font_config,
             )
             for name, (size, height) in PAPERS.items()
         }
 
-    def pdf(self, items: list[CertificateData], paper: str) -> bytes:
+    def files(self, items: list[CertificateData], paper: str) -> list[bytes]:
+        """One PDF file per certificate: laid out together as one document, written page by page."""
         from weasyprint import HTML
 
         html = HTML(
             string=certificate_html(items, self.template_dir), base_url=str(self.template_dir) + "/"
         )
-        return html.write_pdf(
+        document = html.render(
             stylesheets=[self.base_css, self.paper_css[paper]], font_config=self.font_config
         )
+        if len(document.pages) != len(items):
+            raise RuntimeError(
+                f"expected {len(items)} pages, WeasyPrint made {len(document.pages)}: a page overflowed"
+            )
+        pages = [
+            PageFile(
+                info=_metadata(c),
+                lang=c.language,
+                # the template leaves the box #qr<i> empty; the code is drawn into it here
+                extra_ops=qr_operators(qr_matrix(c.verification_url), page.anchors[f"qr{i}"]),
+            )
+            for i, (page, c) in enumerate(zip(document.pages, items, strict=True))
+        ]
+        return page_files(document, pages)
 
 
 _RENDERERS: dict[str, _Renderer] = {}
@@ -227,66 +232,24 @@ def render_certificate_pdf(
     data: CertificateData, paper: Paper | str = "A4", template_dir: Path = TEMPLATE_DIR
 ) -> bytes:
     """One certificate as PDF bytes, with title, author and subject in the PDF metadata."""
-    return _renderer(template_dir).pdf([data.validated()], _check_paper(paper))
+    return _renderer(template_dir).files([data.validated()], _check_paper(paper))[0]
 
 
-_NAME_RE = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+def _metadata(c: CertificateData) -> dict[str, str]:
+    from weasyprint import __version__
 
-
-def _prune_resources(page) -> None:
-    """Keep only the resources this page's content uses.
-
-    WeasyPrint shares one resource dictionary across a document's pages (a gradient pattern per
-    page, for instance); copied whole, every split file would carry the whole batch's.
-    """
-    from pypdf.generic import DictionaryObject, NameObject
-
-    resources = page["/Resources"].get_object()
-    used = set(_NAME_RE.findall(page.get_contents().get_data()))
-    pruned = DictionaryObject()
-    for category, entries in resources.items():
-        entries = entries.get_object()
-        if isinstance(entries, DictionaryObject) and category != "/Font":
-            kept = DictionaryObject()
-            for name, value in entries.items():
-                if name[1:].encode() in used:
-                    kept[NameObject(name)] = value
-            pruned[NameObject(category)] = kept
-        else:
-            pruned[NameObject(category)] = entries
-    page[NameObject("/Resources")] = pruned
-
-
-def _split(batch_pdf: bytes, items: list[CertificateData]) -> list[bytes]:
-    from pypdf import PdfReader, PdfWriter
-
-    reader = PdfReader(io.BytesIO(batch_pdf))
-    if len(reader.pages) != len(items):
-        raise RuntimeError(
-            f"expected {len(items)} pages, WeasyPrint made {len(reader.pages)}: a page overflowed"
-        )
-    out = []
-    for page, c in zip(reader.pages, items, strict=True):
-        _prune_resources(page)
-        writer = PdfWriter()
-        writer.add_page(page)
-        writer.add_metadata(
-            {
-                "/Title": f"Certificate: {c.title}",
-                "/Author": c.organisation,
-                "/Subject": _subject(c),
-                "/Creator": "PeerPath",
-            }
-        )
-        buf = io.BytesIO()
-        writer.write(buf)
-        out.append(buf.getvalue())
-    return out
+    return {
+        "Title": f"Certificate: {c.title}",
+        "Author": c.organisation,
+        "Subject": _subject(c),
+        "Creator": "PeerPath",
+        "Producer": f"WeasyPrint {__version__}",
+    }
 
 
 def _render_batch(args: tuple[list[CertificateData], str, str]) -> list[bytes]:
     items, paper, template_dir = args
-    return _split(_renderer(Path(template_dir)).pdf(items, paper), items)
+    return _renderer(Path(template_dir)).files(items, paper)
 
 
 def render_many(
@@ -300,8 +263,9 @@ def render_many(
 ) -> Iterator[tuple[CertificateData, bytes]]:
     """Render many certificates, yielding ``(data, pdf_bytes)`` in input order.
 
-    Batches of ``batch_size`` pages (20 keeps a worker under 100 MB) render as one document in ``workers`` processes (default:
-    the CPU count) and are split per certificate; ``progress(done, total)`` follows along.
+    Batches of ``batch_size`` pages (20 keeps a worker under 100 MB) are laid out as one
+    document in ``workers`` processes (default: the CPU count) and written out one file per
+    certificate; ``progress(done, total)`` follows along.
     """
     paper = _check_paper(paper)
     checked = [c.validated() for c in items]
