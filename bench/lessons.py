@@ -434,6 +434,7 @@ class Phase:
     client_cpu_ms: float  # per request, the client processes
     busy: float  # share of the machine's cores busy over the timed window (all processes)
     other_cpu_ms: float  # per request, every other process on the machine meanwhile
+    db_cpu_ms: float  # per request, the PostgreSQL backends (part of tool_cpu_ms)
 
     @property
     def per_second(self) -> float:
@@ -451,6 +452,7 @@ class Phase:
             "client_cpu_ms_per_request": round(self.client_cpu_ms, 2),
             "cpu_busy": round(self.busy, 3),
             "other_cpu_ms_per_request": round(self.other_cpu_ms, 2),
+            "postgres_backends_cpu_ms_per_request": round(self.db_cpu_ms, 2),
             "errors": self.errors,
             "first_error": self.first_error,
         }
@@ -495,10 +497,11 @@ def timed(
     for proc in procs:
         proc.start()
     time.sleep(max(0.0, warm_end - time.perf_counter()))
-    pids = tool.pids() + (p.pg.backend_pids() if p.pg else [])
-    cpu0, busy0 = _servers.cpu_seconds(pids), _machine_busy()
+    backends = p.pg.backend_pids() if p.pg else []
+    pids = tool.pids() + backends
+    cpu0, db0, busy0 = _servers.cpu_seconds(pids), _servers.cpu_seconds(backends), _machine_busy()
     time.sleep(max(0.0, end - time.perf_counter()))
-    cpu1, busy1 = _servers.cpu_seconds(pids), _machine_busy()
+    cpu1, db1, busy1 = _servers.cpu_seconds(pids), _servers.cpu_seconds(backends), _machine_busy()
     results = [queue.get(timeout=60) for _ in procs]
     for proc in procs:
         proc.join(timeout=10)
@@ -528,6 +531,7 @@ def timed(
         per(clients_cpu),
         busy,
         per(max(0.0, busy_seconds - (cpu1 - cpu0) - clients_cpu)),
+        per(db1 - db0),
     )
 
 
@@ -683,14 +687,16 @@ def previews(
 def print_table(phases: list[Phase], extras: dict[str, dict[str, Any]]) -> None:
     print(
         f"{'config':10} {'load':9} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'server p50':>10} {'CPU ms/req: tool':>16} {'clients':>7} {'others':>6} {'busy':>5} {'errors':>6}"
+        f"{'server p50':>10} {'CPU ms/req: tool':>16} {'of it PG':>8} {'clients':>7} {'others':>6} {'busy':>5} "
+        f"{'errors':>6}"
     )
-    print("-" * 114)
+    print("-" * 123)
     for ph in phases:
         f = ph.figures()
         print(
             f"{ph.config:10} {ph.what:9} {ph.clients:>7} {f['per_s']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
-            f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>16.2f} {f['client_cpu_ms_per_request']:>7.2f} "
+            f"{f['server_p50_ms']:>10.2f} {f['tool_cpu_ms_per_request']:>16.2f} "
+            f"{(f'{ph.db_cpu_ms:.2f}' if ph.config == 'postgres' else '-'):>8} {f['client_cpu_ms_per_request']:>7.2f} "
             f"{f['other_cpu_ms_per_request']:>6.2f} {ph.busy:>5.0%} {ph.errors:>6}"
         )
     print(
