@@ -94,7 +94,7 @@ def current_progress(activity: Activity, user: User, start: bool = True) -> Less
         return None
     version = latest_version(lesson)
     if version is None:
-        raise LessonError(_("The lesson placed here is no longer available."), 404)
+        raise lesson_gone()
     progress = LessonProgress(
         activity_id=activity.id,
         user_id=user.id,
