@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .certificate_pdf import pdf_number
+
+if TYPE_CHECKING:  # numpy is imported when the first code is made (the app imports this early)
+    import numpy as np
 
 _DARK_RUN = re.compile(rb"\x01+")
 _N3 = b"\x01\x00\x01\x01\x01\x00\x01"  # dark light dark dark dark light dark
@@ -28,6 +30,7 @@ _N3 = b"\x01\x00\x01\x01\x01\x00\x01"  # dark light dark dark dark light dark
 @lru_cache(maxsize=4096)
 def qr_matrix(url: str) -> tuple[bytes, ...]:
     """The QR code's modules (1 dark, 0 light), row by row, no quiet zone; error level M."""
+    import numpy as np
     import segno
     from segno import consts, encoder
 
@@ -49,6 +52,7 @@ def qr_matrix(url: str) -> tuple[bytes, ...]:
 @lru_cache(maxsize=16)
 def _masks(version: int) -> tuple[np.ndarray, np.ndarray]:
     """The eight data masks (limited to the encoding region) and the reserved cells."""
+    import numpy as np
     from segno import encoder
 
     size = encoder.calc_matrix_size(version)
@@ -75,6 +79,8 @@ def _masks(version: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _scores(candidates: np.ndarray) -> np.ndarray:
     """Penalty of each masked symbol (shape: masks x size x size), as segno scores it."""
+    import numpy as np
+
     count, size, _ = candidates.shape
     lines = np.concatenate([candidates, candidates.transpose(0, 2, 1)], axis=1)  # rows, columns
     # N1: a run of 5 + k modules of one colour in a row or column costs 3 + k, which is
